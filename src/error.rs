@@ -1,0 +1,105 @@
+//! The library's error type. Every variant names the value, file, process or cell it concerns, so
+//! the binary can print it as one line. Mapping errors to exit codes is the binary's job.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A plan or option value that cannot be run (0 workers, 0 samples, …).
+    #[error("{0}")]
+    Config(String),
+    /// Spawning a thread or process failed (often a limit: RLIMIT_NPROC, memory, file descriptors).
+    #[error("cannot start {what}: {source}")]
+    Spawn {
+        /// What was being started.
+        what: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No executable to run as a worker process was found.
+    #[error(
+        "cannot find the parbench worker binary ({0}); build it with `cargo build` or set PARBENCH_WORKER to its path"
+    )]
+    WorkerNotFound(String),
+    /// A worker process sent or received something outside the protocol.
+    #[error("worker protocol error: {0}")]
+    Protocol(String),
+    /// A worker process reported that its task failed.
+    #[error("worker process {pid} failed on task {task}: {message}")]
+    WorkerFailed {
+        /// The worker's pid.
+        pid: u32,
+        /// The task it was running.
+        task: u64,
+        /// What it said.
+        message: String,
+    },
+    /// A worker process ended without sending the result it owed.
+    #[error("worker process {pid} exited ({status}) without returning the result of task {task}")]
+    WorkerDied {
+        /// The worker's pid.
+        pid: u32,
+        /// The task it was running, if known.
+        task: u64,
+        /// How it ended.
+        status: String,
+    },
+    /// A model's batch checksum differs from the sequential reference: some task did not run,
+    /// ran twice or computed something else.
+    #[error(
+        "checksum mismatch in {workload}/{model} with {workers} workers: expected {expected:#018x}, got {got:#018x}"
+    )]
+    ChecksumMismatch {
+        /// Workload name.
+        workload: String,
+        /// Model name.
+        model: String,
+        /// Worker count.
+        workers: usize,
+        /// The sequential reference.
+        expected: u64,
+        /// What the model produced.
+        got: u64,
+    },
+    /// Reading a file failed.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing a file failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is not a parbench result file.
+    #[error("{}: not a valid parbench result file: {detail}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// A result file of a schema version this build does not read.
+    #[error("{}: schema_version {found} is not supported (this parbench reads {supported})", path.display())]
+    SchemaVersion {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: u64,
+        /// The version this build reads.
+        supported: u32,
+    },
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

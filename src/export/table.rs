@@ -1,0 +1,124 @@
+//! Plain-text tables for a terminal: the machine, and per workload one row per model × workers
+//! with median, confidence interval, speedup against the ideal, efficiency and costs.
+
+use super::fmt_duration;
+use crate::machine::MachineInfo;
+use crate::result::{CellResult, RunResults};
+use crate::workload::{WorkloadKind, WorkloadSpec};
+use std::fmt::Write;
+
+/// The machine as `key: value` lines.
+pub fn machine_table(m: &MachineInfo) -> String {
+    let gib = m.total_memory_bytes as f64 / (1u64 << 30) as f64;
+    let rows = [
+        ("host", m.hostname.clone()),
+        ("cpu", m.cpu_brand.clone()),
+        (
+            "physical cores",
+            m.physical_cores.map_or("unknown".into(), |p| p.to_string()),
+        ),
+        ("logical cores", m.logical_cores.to_string()),
+        ("available parallelism", m.available_parallelism.to_string()),
+        (
+            "frequency",
+            m.cpu_frequency_mhz
+                .map_or("unknown".into(), |f| format!("{f} MHz")),
+        ),
+        ("memory", format!("{gib:.1} GiB")),
+        ("os", m.os.clone()),
+        ("kernel", m.kernel.clone()),
+        ("arch", m.arch.clone()),
+        (
+            "parbench",
+            format!(
+                "{} ({})",
+                m.parbench_version,
+                m.git_commit.as_deref().unwrap_or("commit unknown")
+            ),
+        ),
+    ];
+    rows.iter()
+        .map(|(k, v)| format!("{k:>22}: {v}\n"))
+        .collect()
+}
+
+fn describe(spec: &WorkloadSpec, tasks: u64) -> String {
+    match spec {
+        WorkloadSpec::Cpu { iterations } => format!("{tasks} tasks × {iterations} multiplies"),
+        WorkloadSpec::Io { sleep_ms } => format!("{tasks} tasks × {sleep_ms} ms sleep"),
+        WorkloadSpec::Noop => format!("{tasks} empty tasks"),
+    }
+}
+
+fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or("-".into(), f)
+}
+
+/// One table per workload.
+pub fn results_table(r: &RunResults) -> String {
+    let mut out = String::new();
+    for kind in WorkloadKind::ALL {
+        let cells: Vec<&CellResult> = r.cells.iter().filter(|c| c.workload == kind).collect();
+        let Some(&first) = cells.first() else {
+            continue;
+        };
+        let n = first.samples_s.len();
+        let _ = writeln!(
+            out,
+            "\n{kind} — {}; median of {n} samples, {:.1}% CI of the median (order statistics){}",
+            describe(&first.params, first.tasks),
+            first.ci_level * 100.0,
+            if r.complete { "" } else { "; INCOMPLETE run" }
+        );
+        let extra = match kind {
+            WorkloadKind::Cpu => format!("{:>7}", "ideal"),
+            WorkloadKind::Io => format!("{:>10} {:>10}", "ideal", "overhead"),
+            WorkloadKind::Noop => format!("{:>10}", "per task"),
+        };
+        let _ = writeln!(
+            out,
+            "{:<13} {:>5} {:>10}  {:<23} {:>8} {:>6} {extra} {:>10} {:>10}",
+            "model", "N", "median", "95% CI", "speedup", "eff.", "cpu time", "start-up"
+        );
+        for c in cells {
+            let ci = format!(
+                "[{}, {}]",
+                fmt_duration(c.ci95_s[0]),
+                fmt_duration(c.ci95_s[1])
+            );
+            let extra = match kind {
+                WorkloadKind::Cpu => format!("{:>7}", opt(c.ideal_speedup, |v| format!("{v:.2}×"))),
+                WorkloadKind::Io => format!(
+                    "{:>10} {:>10}",
+                    opt(c.ideal_s, fmt_duration),
+                    opt(c.overhead_s, fmt_duration)
+                ),
+                WorkloadKind::Noop => format!("{:>10}", fmt_duration(c.per_task_s)),
+            };
+            let _ = writeln!(
+                out,
+                "{:<13} {:>5} {:>10}  {:<23} {:>8} {:>6} {extra} {:>10} {:>10}{}",
+                c.model.name(),
+                c.workers,
+                fmt_duration(c.median_s),
+                ci,
+                opt(c.speedup, |v| format!("{v:.2}×")),
+                opt(c.efficiency, |v| format!("{:.0}%", v * 100.0)),
+                fmt_duration(c.cpu_time_s),
+                opt(c.startup_s, fmt_duration),
+                if c.checksum_ok {
+                    ""
+                } else {
+                    "  CHECKSUM MISMATCH"
+                }
+            );
+        }
+        if first.speedup_baseline.as_deref() == Some("ideal-sequential") {
+            let _ = writeln!(
+                out,
+                "(speedup against the ideal sequential time tasks × sleep: sequential was not run)"
+            );
+        }
+    }
+    out
+}

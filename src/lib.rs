@@ -1,0 +1,27 @@
+//! parbench measures how CPU-bound and IO-bound work scale across concurrency models on the
+//! machine at hand, and records the answer as versioned JSON.
+//!
+//! The pieces, each in its own module:
+//! - [`workload`]: what a task does (`cpu` multiply loop, `io` sleep, `noop`), with checksums;
+//! - [`model`]: how tasks run (sequential, threads, thread pool, rayon, processes, process pool);
+//! - [`worker`]: the hidden worker mode process models re-execute, and its framed protocol;
+//! - [`machine`]: what machine this is; [`plan`]: presets, worker sweeps and cells;
+//! - [`measure`]: running cells, statistics and OS usage counters;
+//! - [`result`] and [`store`]: the result file and its atomic storage;
+//! - [`export`]: human-readable output.
+//!
+//! The `parbench` binary is a thin command-line layer over these.
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod export;
+pub mod machine;
+pub mod measure;
+pub mod model;
+pub mod plan;
+pub mod result;
+pub mod store;
+pub mod worker;
+pub mod workload;
+
+pub use error::{Error, Result};

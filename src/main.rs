@@ -1,0 +1,124 @@
+//! The `parbench` binary: parses the command line, calls the library, prints, and maps errors to
+//! exit codes (2 for bad input, 1 for a failed run). All measuring happens in the library.
+
+mod cli;
+mod progress;
+
+use anyhow::Context;
+use clap::Parser;
+use cli::{Cli, Command, RunArgs};
+use parbench::export::table::{machine_table, results_table};
+use parbench::machine::MachineInfo;
+use parbench::measure::runner::{self, now_utc};
+use parbench::model::ModelContext;
+use parbench::plan::{Overrides, build_config};
+use parbench::store::ResultSink;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// An error that is the user's input, not the run: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+                || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            {
+                let _ = e.print();
+                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+            // clap's message is several lines; its first line names the bad value.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("parbench: error: {first} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Worker => return ExitCode::from(parbench::worker::worker_main() as u8),
+        Command::Info { json } => info(json),
+        Command::Run(args) => run(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("parbench: error: {e:#}");
+            let usage = e.downcast_ref::<UsageError>().is_some()
+                || matches!(
+                    e.downcast_ref::<parbench::Error>(),
+                    Some(parbench::Error::Config(_))
+                );
+            ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+fn info(json: bool) -> anyhow::Result<()> {
+    let m = MachineInfo::detect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&m)?);
+    } else {
+        print!("{}", machine_table(&m));
+    }
+    Ok(())
+}
+
+fn run(args: RunArgs) -> anyhow::Result<()> {
+    let machine = MachineInfo::detect();
+    let overrides = Overrides {
+        workloads: args.workloads,
+        models: args.models,
+        workers: args.workers,
+        tasks: args.tasks,
+        iterations: args.iterations,
+        sleep_ms: args.sleep_ms,
+        samples: args.samples,
+        warmup: args.warmup,
+    };
+    let config = build_config(args.preset, &machine, &overrides)?;
+    let dir = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("reports").join(&machine.host_slug));
+    if dir.exists() && !dir.is_dir() {
+        return Err(UsageError(format!("--out {} is not a folder", dir.display())).into());
+    }
+    let sink = ResultSink::new(&dir, &now_utc());
+    let cells = config.cells().len();
+    eprintln!(
+        "parbench: preset {}, {} cells × ({} warm-up + {} samples) on {} ({} logical cores); results → {}",
+        config.preset,
+        cells,
+        config.warmup,
+        config.samples,
+        machine.hostname,
+        machine.logical_cores,
+        sink.run_file.display()
+    );
+    let mut observer = progress::Progress::new(sink.clone(), config.warmup);
+    let results = runner::run(&config, &machine, &ModelContext::default(), &mut observer)
+        .with_context(|| {
+            format!(
+                "run stopped; what was measured is in {}",
+                sink.run_file.display()
+            )
+        });
+    observer.finish();
+    let results = results?;
+    print!("{}", results_table(&results));
+    eprintln!(
+        "parbench: results written to {} and {}",
+        sink.run_file.display(),
+        sink.latest_file.display()
+    );
+    Ok(())
+}

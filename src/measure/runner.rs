@@ -1,0 +1,219 @@
+//! Runs a [`RunConfig`]: starts every executor (pools outside the timed region, their start-up
+//! timed apart), then measures the cells in rounds. Each round runs every cell once, in a freshly
+//! shuffled order, so slow drift of the machine (thermal, other tenants) spreads over all models
+//! instead of favouring the ones measured first. The first `warmup` rounds are not recorded.
+//! Every batch's checksum is checked against the sequential reference; a mismatch stops the run.
+//!
+//! Results are handed to an [`Observer`] as checkpoints (at least once a second and after every
+//! round, and before an error is returned), so a run that is interrupted or fails keeps what it
+//! measured. The runner never prints or writes files itself.
+
+use crate::error::{Error, Result};
+use crate::machine::MachineInfo;
+use crate::measure::usage::{Usage, Who, current_peak_rss_kib, reset_peak_rss, usage};
+use crate::model::{Executor, ModelContext, ModelKind};
+use crate::plan::{CellSpec, RunConfig};
+use crate::result::{RawCell, RunResults, SCHEMA_VERSION, derive};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Receives progress and checkpoints from [`run`]. Every method has a do-nothing default.
+pub trait Observer {
+    /// The run is about to start `total_batches` timed batches (warm-up included).
+    fn started(&mut self, _total_batches: usize) {}
+    /// A pool is being started (before any batch).
+    fn starting_model(&mut self, _model: ModelKind, _workers: usize) {}
+    /// One batch of `cell` finished in round `round` (0-based; rounds below `warmup` are warm-up).
+    fn batch_done(&mut self, _cell: &CellSpec, _round: usize, _wall_s: f64) {}
+    /// The results so far; save them if they should survive an interruption.
+    fn checkpoint(&mut self, _results: &RunResults) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// The current time as RFC 3339 UTC, seconds precision.
+pub fn now_utc() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// One timed batch.
+struct Measured {
+    wall_s: f64,
+    usage: Usage,
+    peak_rss_kib: u64,
+    child_peak_rss_kib: Option<u64>,
+    checksum: u64,
+}
+
+fn measure_once(exec: &mut dyn Executor, cell: &CellSpec) -> Result<Measured> {
+    let self_before = usage(Who::SelfProcess);
+    let kids_before = usage(Who::Children);
+    reset_peak_rss();
+    let t0 = Instant::now();
+    let out = exec.run_batch(&cell.workload.spec, cell.workload.tasks)?;
+    let wall_s = t0.elapsed().as_secs_f64();
+    let self_after = usage(Who::SelfProcess);
+    let kids_after = usage(Who::Children);
+    let mut u = self_after.since(&self_before);
+    u.add(&kids_after.since(&kids_before));
+    u.add(&out.pooled_usage);
+    Ok(Measured {
+        wall_s,
+        usage: u,
+        peak_rss_kib: current_peak_rss_kib(),
+        child_peak_rss_kib: cell
+            .model
+            .uses_processes()
+            .then(|| kids_after.max_rss_kib.max(out.pooled_usage.max_rss_kib)),
+        checksum: out.checksum,
+    })
+}
+
+/// Measures every cell of `config` on this machine.
+pub fn run(
+    config: &RunConfig,
+    machine: &MachineInfo,
+    ctx: &ModelContext,
+    observer: &mut dyn Observer,
+) -> Result<RunResults> {
+    config.validate()?;
+    let cells = config.cells();
+    let mut results = RunResults {
+        schema_version: SCHEMA_VERSION,
+        started_utc: now_utc(),
+        finished_utc: None,
+        complete: false,
+        machine: machine.clone(),
+        config: config.clone(),
+        cells: Vec::new(),
+    };
+    let mut raw: Vec<RawCell> = cells
+        .iter()
+        .map(|c| RawCell {
+            params: c.workload.spec,
+            model: c.model,
+            workers: c.workers,
+            tasks: c.workload.tasks,
+            samples_s: Vec::new(),
+            cpu_s: Vec::new(),
+            voluntary_cs: Vec::new(),
+            involuntary_cs: Vec::new(),
+            peak_rss_kib: 0,
+            child_peak_rss_kib: None,
+            startup_s: None,
+            expected_checksum: 0,
+            checksum: 0,
+            checksum_ok: true,
+            planned_samples: config.samples,
+        })
+        .collect();
+    let outcome = measure_all(
+        config,
+        machine,
+        ctx,
+        &cells,
+        &mut raw,
+        &mut results,
+        observer,
+    );
+    results.cells = derive(&raw, machine.cores_for_cpu_bound());
+    if outcome.is_ok() {
+        results.complete = true;
+        results.finished_utc = Some(now_utc());
+    }
+    let saved = observer.checkpoint(&results);
+    outcome?;
+    saved?;
+    Ok(results)
+}
+
+fn measure_all(
+    config: &RunConfig,
+    machine: &MachineInfo,
+    ctx: &ModelContext,
+    cells: &[CellSpec],
+    raw: &mut [RawCell],
+    results: &mut RunResults,
+    observer: &mut dyn Observer,
+) -> Result<()> {
+    // The sequential reference of every workload (the sleep workload skips its sleeps here).
+    let expected: HashMap<_, _> = config
+        .workloads
+        .iter()
+        .map(|w| (w.spec.kind(), w.spec.expected_batch_checksum(w.tasks)))
+        .collect();
+    for (r, c) in raw.iter_mut().zip(cells) {
+        r.expected_checksum = expected[&c.workload.spec.kind()];
+    }
+
+    // One executor per (model, workers), shared by the workloads; pools start here, untimed
+    // as far as the samples are concerned.
+    let mut executors: HashMap<(ModelKind, usize), (Box<dyn Executor>, f64)> = HashMap::new();
+    for c in cells {
+        if let Entry::Vacant(slot) = executors.entry((c.model, c.workers)) {
+            observer.starting_model(c.model, c.workers);
+            let t0 = Instant::now();
+            let exec = c.model.start(c.workers, ctx)?;
+            slot.insert((exec, t0.elapsed().as_secs_f64()));
+        }
+    }
+    for (r, c) in raw.iter_mut().zip(cells) {
+        if c.model.is_pool() {
+            r.startup_s = Some(executors[&(c.model, c.workers)].1);
+        }
+    }
+
+    let rounds = config.warmup + config.samples;
+    observer.started(rounds * cells.len());
+    let mut rng = fastrand::Rng::with_seed(config.shuffle_seed);
+    let mut order: Vec<usize> = (0..cells.len()).collect();
+    let mut last_save = Instant::now();
+    let physical = machine.cores_for_cpu_bound();
+    for round in 0..rounds {
+        rng.shuffle(&mut order);
+        for &i in &order {
+            let cell = &cells[i];
+            let (exec, _) = executors
+                .get_mut(&(cell.model, cell.workers))
+                .expect("started above");
+            let m = measure_once(exec.as_mut(), cell)?;
+            let r = &mut raw[i];
+            r.checksum = m.checksum;
+            if m.checksum != r.expected_checksum {
+                r.checksum_ok = false;
+                return Err(Error::ChecksumMismatch {
+                    workload: cell.workload.spec.kind().to_string(),
+                    model: cell.model.to_string(),
+                    workers: cell.workers,
+                    expected: r.expected_checksum,
+                    got: m.checksum,
+                });
+            }
+            if round >= config.warmup {
+                r.samples_s.push(m.wall_s);
+                r.cpu_s.push(m.usage.cpu_s);
+                r.voluntary_cs.push(m.usage.voluntary_cs);
+                r.involuntary_cs.push(m.usage.involuntary_cs);
+                r.peak_rss_kib = r.peak_rss_kib.max(m.peak_rss_kib);
+                if let Some(k) = m.child_peak_rss_kib {
+                    r.child_peak_rss_kib = Some(r.child_peak_rss_kib.unwrap_or(0).max(k));
+                }
+            }
+            observer.batch_done(cell, round, m.wall_s);
+            if last_save.elapsed() >= Duration::from_secs(1) {
+                results.cells = derive(raw, physical);
+                observer.checkpoint(results)?;
+                last_save = Instant::now();
+            }
+        }
+        results.cells = derive(raw, physical);
+        observer.checkpoint(results)?;
+        last_save = Instant::now();
+    }
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! Plumbing shared by the process-based models: spawning `parbench worker` children, the one pipe
+//! all of an executor's children answer on, and supervision (a child that dies without answering
+//! is an error, never a hang; every child is reaped, none is left behind when an executor is
+//! dropped or a batch fails).
+//!
+//! One shared answer pipe keeps the parent at one file descriptor however many children are alive
+//! (4000 in the `seed-io` preset); a reader thread turns frames into channel messages so the
+//! supervisor can wait with a timeout.
+
+use crate::error::{Error, Result};
+use crate::worker::{Request, Response, encode, read_frame};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use std::collections::HashMap;
+use std::io::{PipeWriter, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How often the supervisor looks for children that died without answering.
+pub(crate) const POLL: Duration = Duration::from_millis(100);
+/// How long a dead child's answer may still be in flight in the pipe before it counts as lost.
+const GRACE: Duration = Duration::from_millis(500);
+
+/// The pipe every child of one executor writes its answers to.
+pub(crate) struct AnswerPipe {
+    writer: PipeWriter,
+    answers: Receiver<Result<Response>>,
+}
+
+impl AnswerPipe {
+    pub(crate) fn new() -> Result<Self> {
+        let (mut reader, writer) = std::io::pipe().map_err(|source| Error::Spawn {
+            what: "answer pipe".into(),
+            source,
+        })?;
+        let (tx, rx) = crossbeam_channel::unbounded();
+        // Detached: it ends when every write end is closed (all children gone, executor dropped).
+        std::thread::Builder::new()
+            .name("parbench-answers".into())
+            .spawn(move || {
+                loop {
+                    match read_frame::<Response>(&mut reader) {
+                        Ok(Some(resp)) => {
+                            if tx.send(Ok(resp)).is_err() {
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            break;
+                        }
+                    }
+                }
+            })
+            .map_err(|source| Error::Spawn {
+                what: "answer reader thread".into(),
+                source,
+            })?;
+        Ok(AnswerPipe {
+            writer,
+            answers: rx,
+        })
+    }
+
+    /// Waits up to `timeout` for the next answer; `Ok(None)` when none came.
+    pub(crate) fn recv(&self, timeout: Duration) -> Result<Option<Response>> {
+        match self.answers.recv_timeout(timeout) {
+            Ok(Ok(resp)) => Ok(Some(resp)),
+            Ok(Err(e)) => Err(e),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => {
+                Err(Error::Protocol("answer pipe closed unexpectedly".into()))
+            }
+        }
+    }
+
+    /// Starts `exe worker` with its stdin piped to us and its stdout on this answer pipe.
+    pub(crate) fn spawn_worker(&self, exe: &Path) -> Result<(Child, ChildStdin)> {
+        let spawn_err = |source| Error::Spawn {
+            what: format!("worker process {}", exe.display()),
+            source,
+        };
+        let stdout = self.writer.try_clone().map_err(spawn_err)?;
+        let mut child = Command::new(exe)
+            .arg("worker")
+            .stdin(Stdio::piped())
+            .stdout(stdout)
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(spawn_err)?;
+        let stdin = child.stdin.take().expect("stdin was piped");
+        Ok((child, stdin))
+    }
+}
+
+/// Sends one request to a worker.
+pub(crate) fn send(stdin: &mut ChildStdin, pid: u32, req: &Request) -> Result<()> {
+    stdin.write_all(&encode(req)).map_err(|e| {
+        Error::Protocol(format!(
+            "cannot send task {} to worker {pid}: {e}",
+            req.task
+        ))
+    })
+}
+
+/// Checks an answer's result and returns its checksum.
+pub(crate) fn checksum_of(resp: &Response) -> Result<u64> {
+    resp.result.clone().map_err(|message| Error::WorkerFailed {
+        pid: resp.pid,
+        task: resp.task,
+        message,
+    })
+}
+
+/// The live children of an executor, by pid, each with the task it owes (if any).
+/// Dropping it kills and reaps whatever is left.
+#[derive(Default)]
+pub(crate) struct Children {
+    alive: HashMap<u32, (Child, Option<u64>)>,
+    dead_since: HashMap<u32, Instant>,
+}
+
+impl Children {
+    pub(crate) fn len(&self) -> usize {
+        self.alive.len()
+    }
+
+    pub(crate) fn insert(&mut self, child: Child) -> u32 {
+        let pid = child.id();
+        self.alive.insert(pid, (child, None));
+        pid
+    }
+
+    /// Records that `pid` owes the answer to `task`.
+    pub(crate) fn assign(&mut self, pid: u32, task: u64) {
+        if let Some(entry) = self.alive.get_mut(&pid) {
+            entry.1 = Some(task);
+        }
+    }
+
+    /// Accepts the answer `resp`: the child must exist and owe exactly that task.
+    pub(crate) fn settle(&mut self, resp: &Response) -> Result<()> {
+        match self.alive.get_mut(&resp.pid) {
+            Some((_, owed)) if *owed == Some(resp.task) => {
+                *owed = None;
+                Ok(())
+            }
+            Some((_, owed)) => Err(Error::Protocol(format!(
+                "worker {} answered task {} but owed {:?}",
+                resp.pid, resp.task, owed
+            ))),
+            None => Err(Error::Protocol(format!(
+                "answer from unknown process {}",
+                resp.pid
+            ))),
+        }
+    }
+
+    /// Waits for `pid` to exit and forgets it.
+    pub(crate) fn reap(&mut self, pid: u32) -> Result<ExitStatus> {
+        let (mut child, _) = self
+            .alive
+            .remove(&pid)
+            .ok_or_else(|| Error::Protocol(format!("no child with pid {pid}")))?;
+        self.dead_since.remove(&pid);
+        child.wait().map_err(|source| Error::Spawn {
+            what: format!("wait for worker {pid}"),
+            source,
+        })
+    }
+
+    /// An error for a child that died while it still owed an answer (after a grace period for the
+    /// answer to come through the pipe), or for a pool child that died at all.
+    pub(crate) fn check_dead(&mut self, pool: bool) -> Result<()> {
+        let now = Instant::now();
+        for (pid, (child, owed)) in self.alive.iter_mut() {
+            let Ok(Some(status)) = child.try_wait() else {
+                continue;
+            };
+            if owed.is_none() && !pool {
+                continue;
+            }
+            let since = *self.dead_since.entry(*pid).or_insert(now);
+            if now.duration_since(since) >= GRACE {
+                return Err(Error::WorkerDied {
+                    pid: *pid,
+                    task: owed.unwrap_or(u64::MAX),
+                    status: status.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives children `grace` to exit on their own (their stdin was closed), then kills the rest.
+    pub(crate) fn shutdown(&mut self, grace: Duration) {
+        let deadline = Instant::now() + grace;
+        while !self.alive.is_empty() && Instant::now() < deadline {
+            self.alive
+                .retain(|_, (child, _)| !matches!(child.try_wait(), Ok(Some(_))));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        for (_, (mut child, _)) in self.alive.drain() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        self.shutdown(Duration::ZERO);
+    }
+}

@@ -1,0 +1,77 @@
+//! `thread-pool`: N long-lived threads that take tasks from one shared queue (the lesson's
+//! `ThreadPoolExecutor`). The threads are started by [`ThreadPoolModel::start`], outside the timed
+//! region, and joined when the model is dropped.
+
+use super::{BatchOutcome, Executor};
+use crate::error::{Error, Result};
+use crate::workload::{WorkloadSpec, combine};
+use crossbeam_channel::{Receiver, Sender};
+use std::thread::JoinHandle;
+
+/// A fixed pool of threads fed from a multi-consumer channel.
+#[derive(Debug)]
+pub struct ThreadPoolModel {
+    jobs: Option<Sender<(WorkloadSpec, u64)>>,
+    results: Receiver<u64>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl ThreadPoolModel {
+    /// Starts `workers` threads that wait for tasks.
+    pub fn start(workers: usize) -> Result<Self> {
+        let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<(WorkloadSpec, u64)>();
+        let (results_tx, results_rx) = crossbeam_channel::unbounded();
+        let mut threads = Vec::with_capacity(workers);
+        for i in 0..workers {
+            let jobs = jobs_rx.clone();
+            let results = results_tx.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("parbench-pool-{i}"))
+                .spawn(move || {
+                    for (workload, task) in jobs {
+                        if results.send(workload.run_task(task)).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .map_err(|source| Error::Spawn {
+                    what: format!("pool thread {} of {workers}", i + 1),
+                    source,
+                })?;
+            threads.push(handle);
+        }
+        Ok(ThreadPoolModel {
+            jobs: Some(jobs_tx),
+            results: results_rx,
+            threads,
+        })
+    }
+}
+
+impl Executor for ThreadPoolModel {
+    fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome> {
+        let jobs = self.jobs.as_ref().expect("jobs sender lives until drop");
+        for task in 0..tasks {
+            jobs.send((*workload, task))
+                .expect("pool threads live until drop");
+        }
+        let mut checksum = 0;
+        for _ in 0..tasks {
+            checksum = combine(checksum, self.results.recv().expect("pool threads live"));
+        }
+        Ok(BatchOutcome {
+            checksum,
+            ..Default::default()
+        })
+    }
+}
+
+impl Drop for ThreadPoolModel {
+    fn drop(&mut self) {
+        // Closing the queue ends every thread's loop.
+        self.jobs.take();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! What to measure: presets, the worker sweep derived from the detected cores, command-line
+//! overrides, validation, and the list of cells (workload × model × workers). Pure: it neither
+//! runs nor times anything.
+
+use crate::error::{Error, Result};
+use crate::machine::MachineInfo;
+use crate::model::ModelKind;
+use crate::workload::{WorkloadKind, WorkloadSpec};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// One workload of a run with its task count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkloadPlan {
+    /// The workload and its parameters.
+    pub spec: WorkloadSpec,
+    /// Tasks per batch.
+    pub tasks: u64,
+}
+
+/// Everything a run measures; stored in the result file as `config`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// The preset this started from.
+    pub preset: Preset,
+    /// Workloads, each with its task count.
+    pub workloads: Vec<WorkloadPlan>,
+    /// Models to run.
+    pub models: Vec<ModelKind>,
+    /// Worker counts for every model but `sequential` (which always runs with 1).
+    pub workers: Vec<usize>,
+    /// Recorded samples per cell.
+    pub samples: usize,
+    /// Unrecorded warm-up runs per cell, before the samples.
+    pub warmup: usize,
+    /// Seed of the shuffled run order, so a run's order can be reproduced.
+    pub shuffle_seed: u64,
+}
+
+/// One measured configuration: a workload run by a model with N workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CellSpec {
+    /// Workload and tasks.
+    pub workload: WorkloadPlan,
+    /// The model.
+    pub model: ModelKind,
+    /// N: the most tasks in flight at once.
+    pub workers: usize,
+}
+
+impl RunConfig {
+    /// The cells to measure, in display order: per workload, sequential first, then each model
+    /// over the worker counts.
+    pub fn cells(&self) -> Vec<CellSpec> {
+        let mut cells = Vec::new();
+        for &workload in &self.workloads {
+            for &model in &self.models {
+                if model == ModelKind::Sequential {
+                    cells.push(CellSpec {
+                        workload,
+                        model,
+                        workers: 1,
+                    });
+                } else {
+                    for &workers in &self.workers {
+                        cells.push(CellSpec {
+                            workload,
+                            model,
+                            workers,
+                        });
+                    }
+                }
+            }
+        }
+        cells
+    }
+
+    /// Checks that the run can be done, naming the first bad value.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(m));
+        if self.samples == 0 {
+            return bad("--samples must be at least 1".into());
+        }
+        if self.workloads.is_empty() {
+            return bad("no workload selected".into());
+        }
+        if self.models.is_empty() {
+            return bad("no model selected".into());
+        }
+        if self.models.iter().any(|m| *m != ModelKind::Sequential) && self.workers.is_empty() {
+            return bad("no worker count given".into());
+        }
+        if let Some(w) = self.workers.iter().find(|w| **w == 0) {
+            return bad(format!("invalid worker count {w}: must be at least 1"));
+        }
+        for w in &self.workloads {
+            if w.tasks == 0 {
+                return bad(format!("{}: --tasks must be at least 1", w.spec.kind()));
+            }
+            if let WorkloadSpec::Cpu { iterations: 0 } = w.spec {
+                return bad("--iterations must be at least 1".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Named starting points for a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// The whole matrix, small: about half a minute on 2 cores.
+    Quick,
+    /// The whole matrix at the lesson's CPU size: a few minutes on 2 cores.
+    Default,
+    /// The lesson's CPU experiment: 12 tasks × 10^7 multiplies, every model.
+    SeedCpu,
+    /// The lesson's IO experiment: 4000 tasks × 2 s sleep, one thread / process per task.
+    SeedIo,
+}
+
+impl Preset {
+    /// Every preset.
+    pub const ALL: [Preset; 4] = [
+        Preset::Quick,
+        Preset::Default,
+        Preset::SeedCpu,
+        Preset::SeedIo,
+    ];
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Quick => "quick",
+            Preset::Default => "default",
+            Preset::SeedCpu => "seed-cpu",
+            Preset::SeedIo => "seed-io",
+        }
+    }
+
+    /// The preset's configuration on `machine`. Sizes grow with the core count so every worker
+    /// count in the sweep has tasks to run, while sequential time stays bounded.
+    pub fn config(self, machine: &MachineInfo) -> RunConfig {
+        let sweep = default_workers(machine);
+        let max_workers = *sweep.last().unwrap_or(&1) as u64;
+        let cpu_tasks = 12u64.max(max_workers);
+        let io_tasks = 16u64.max(2 * max_workers);
+        let all = ModelKind::ALL.to_vec();
+        let seed = 0x5EED;
+        match self {
+            Preset::Quick => RunConfig {
+                preset: self,
+                workloads: vec![
+                    WorkloadPlan {
+                        spec: WorkloadSpec::Cpu {
+                            iterations: 3_000_000,
+                        },
+                        tasks: cpu_tasks,
+                    },
+                    WorkloadPlan {
+                        spec: WorkloadSpec::Io { sleep_ms: 10 },
+                        tasks: io_tasks,
+                    },
+                    WorkloadPlan {
+                        spec: WorkloadSpec::Noop,
+                        tasks: 64,
+                    },
+                ],
+                models: all,
+                workers: sweep,
+                samples: 5,
+                warmup: 1,
+                shuffle_seed: seed,
+            },
+            Preset::Default => RunConfig {
+                preset: self,
+                workloads: vec![
+                    WorkloadPlan {
+                        spec: WorkloadSpec::Cpu {
+                            iterations: 10_000_000,
+                        },
+                        tasks: cpu_tasks,
+                    },
+                    WorkloadPlan {
+                        spec: WorkloadSpec::Io { sleep_ms: 50 },
+                        tasks: io_tasks,
+                    },
+                    WorkloadPlan {
+                        spec: WorkloadSpec::Noop,
+                        tasks: 256,
+                    },
+                ],
+                models: all,
+                workers: sweep,
+                samples: 7,
+                warmup: 1,
+                shuffle_seed: seed,
+            },
+            Preset::SeedCpu => {
+                let mut workers = sweep;
+                workers.push(12);
+                workers.sort_unstable();
+                workers.dedup();
+                RunConfig {
+                    preset: self,
+                    workloads: vec![WorkloadPlan {
+                        spec: WorkloadSpec::Cpu {
+                            iterations: 10_000_000,
+                        },
+                        tasks: 12,
+                    }],
+                    models: all,
+                    workers,
+                    samples: 7,
+                    warmup: 1,
+                    shuffle_seed: seed,
+                }
+            }
+            Preset::SeedIo => RunConfig {
+                preset: self,
+                workloads: vec![WorkloadPlan {
+                    spec: WorkloadSpec::Io { sleep_ms: 2000 },
+                    tasks: 4000,
+                }],
+                models: vec![ModelKind::Threads, ModelKind::Processes],
+                workers: vec![4000],
+                samples: 5,
+                warmup: 1,
+                shuffle_seed: seed,
+            },
+        }
+    }
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Preset {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| {
+                format!("unknown preset '{s}' (expected one of: quick, default, seed-cpu, seed-io)")
+            })
+    }
+}
+
+/// The default worker sweep: 1, 2, 4, … up to twice the logical cores, plus the exact physical,
+/// logical and available counts (on 2 cores: 1, 2, 4; on 6 with 12 threads: 1, 2, 4, 6, 8, 12,
+/// 16, 24).
+pub fn default_workers(machine: &MachineInfo) -> Vec<usize> {
+    let logical = machine.logical_cores.max(1);
+    let mut w = Vec::new();
+    let mut n = 1;
+    while n <= 2 * logical {
+        w.push(n);
+        n *= 2;
+    }
+    w.push(logical);
+    w.push(2 * logical);
+    w.push(machine.available_parallelism.max(1));
+    if let Some(p) = machine.physical_cores {
+        w.push(p.max(1));
+    }
+    w.sort_unstable();
+    w.dedup();
+    w
+}
+
+/// Values given explicitly on the command line; each replaces the preset's.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--workload`.
+    pub workloads: Option<Vec<WorkloadKind>>,
+    /// `--models`.
+    pub models: Option<Vec<ModelKind>>,
+    /// `--workers`.
+    pub workers: Option<Vec<usize>>,
+    /// `--tasks` (for every workload).
+    pub tasks: Option<u64>,
+    /// `--iterations`.
+    pub iterations: Option<u64>,
+    /// `--sleep-ms`.
+    pub sleep_ms: Option<u64>,
+    /// `--samples`.
+    pub samples: Option<usize>,
+    /// `--warmup`.
+    pub warmup: Option<usize>,
+}
+
+/// The preset's configuration with `o` applied, validated.
+pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Result<RunConfig> {
+    let mut c = preset.config(machine);
+    if let Some(kinds) = &o.workloads {
+        // Keep the preset's sizes for workloads it has; take the default preset's for the others.
+        let fallback = Preset::Default.config(machine);
+        c.workloads = kinds
+            .iter()
+            .map(|k| {
+                c.workloads
+                    .iter()
+                    .chain(&fallback.workloads)
+                    .find(|w| w.spec.kind() == *k)
+                    .copied()
+                    .expect("the default preset has every workload")
+            })
+            .collect();
+        c.workloads.dedup_by_key(|w| w.spec.kind());
+    }
+    if let Some(m) = &o.models {
+        c.models = m.clone();
+        c.models.dedup();
+    }
+    if let Some(w) = &o.workers {
+        c.workers = w.clone();
+        c.workers.sort_unstable();
+        c.workers.dedup();
+    }
+    for w in &mut c.workloads {
+        if let Some(t) = o.tasks {
+            w.tasks = t;
+        }
+        match &mut w.spec {
+            WorkloadSpec::Cpu { iterations } => *iterations = o.iterations.unwrap_or(*iterations),
+            WorkloadSpec::Io { sleep_ms } => *sleep_ms = o.sleep_ms.unwrap_or(*sleep_ms),
+            WorkloadSpec::Noop => {}
+        }
+    }
+    if let Some(s) = o.samples {
+        c.samples = s;
+    }
+    if let Some(w) = o.warmup {
+        c.warmup = w;
+    }
+    c.validate()?;
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine(physical: Option<usize>, logical: usize) -> MachineInfo {
+        let mut m = MachineInfo::detect();
+        m.physical_cores = physical;
+        m.logical_cores = logical;
+        m.available_parallelism = logical;
+        m
+    }
+
+    #[test]
+    fn sweep_includes_physical_and_logical_counts() {
+        assert_eq!(default_workers(&machine(Some(2), 2)), vec![1, 2, 4]);
+        assert_eq!(
+            default_workers(&machine(Some(6), 12)),
+            vec![1, 2, 4, 6, 8, 12, 16, 24]
+        );
+        assert_eq!(default_workers(&machine(None, 1)), vec![1, 2]);
+    }
+
+    #[test]
+    fn explicit_values_override_the_preset() {
+        let m = machine(Some(2), 2);
+        let o = Overrides {
+            workloads: Some(vec![WorkloadKind::Io]),
+            workers: Some(vec![8, 1, 2, 2]),
+            sleep_ms: Some(7),
+            samples: Some(3),
+            ..Default::default()
+        };
+        let c = build_config(Preset::SeedCpu, &m, &o).unwrap();
+        assert_eq!(c.workers, vec![1, 2, 8]);
+        assert_eq!(c.samples, 3);
+        assert_eq!(c.workloads.len(), 1);
+        assert_eq!(c.workloads[0].spec, WorkloadSpec::Io { sleep_ms: 7 });
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let m = machine(Some(2), 2);
+        let err = |o: Overrides| build_config(Preset::Quick, &m, &o).unwrap_err().to_string();
+        assert!(
+            err(Overrides {
+                workers: Some(vec![0]),
+                ..Default::default()
+            })
+            .contains("worker count 0")
+        );
+        assert!(
+            err(Overrides {
+                samples: Some(0),
+                ..Default::default()
+            })
+            .contains("--samples")
+        );
+        assert!(
+            err(Overrides {
+                tasks: Some(0),
+                ..Default::default()
+            })
+            .contains("--tasks")
+        );
+    }
+
+    #[test]
+    fn sequential_runs_once_per_workload() {
+        let m = machine(Some(2), 2);
+        let c = Preset::Quick.config(&m);
+        let cells = c.cells();
+        let seq = cells
+            .iter()
+            .filter(|c| c.model == ModelKind::Sequential)
+            .count();
+        assert_eq!(seq, 3);
+        assert_eq!(cells.len(), 3 * (1 + 5 * 3));
+    }
+}

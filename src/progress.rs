@@ -1,0 +1,96 @@
+//! The binary's run observer: a progress bar with ETA on stderr (plain lines when stderr is not a
+//! terminal), and saving each checkpoint of the results to disk.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use parbench::measure::runner::Observer;
+use parbench::model::ModelKind;
+use parbench::plan::CellSpec;
+use parbench::result::RunResults;
+use parbench::store::ResultSink;
+use std::io::IsTerminal;
+use std::time::Instant;
+
+pub struct Progress {
+    sink: ResultSink,
+    bar: Option<ProgressBar>,
+    warmup: usize,
+    total: usize,
+    done: usize,
+    started: Instant,
+    last_line: Instant,
+}
+
+impl Progress {
+    pub fn new(sink: ResultSink, warmup: usize) -> Self {
+        Progress {
+            sink,
+            bar: None,
+            warmup,
+            total: 0,
+            done: 0,
+            started: Instant::now(),
+            last_line: Instant::now(),
+        }
+    }
+
+    pub fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn starting_model(&mut self, model: ModelKind, workers: usize) {
+        if model.is_pool() && !std::io::stderr().is_terminal() {
+            eprintln!("parbench: starting {model} with {workers} workers");
+        }
+    }
+
+    fn started(&mut self, total: usize) {
+        self.total = total;
+        self.started = Instant::now();
+        if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] {pos}/{len} batches, ETA {eta} {msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            self.bar = Some(bar);
+        }
+    }
+
+    fn batch_done(&mut self, cell: &CellSpec, round: usize, _wall_s: f64) {
+        self.done += 1;
+        let what = format!(
+            "{}/{} N={}{}",
+            cell.workload.spec.kind(),
+            cell.model,
+            cell.workers,
+            if round < self.warmup {
+                " (warm-up)"
+            } else {
+                ""
+            }
+        );
+        if let Some(bar) = &self.bar {
+            bar.set_message(what);
+            bar.inc(1);
+        } else if self.last_line.elapsed().as_secs() >= 10 || self.done == self.total {
+            let elapsed = self.started.elapsed().as_secs_f64();
+            let eta = elapsed / self.done as f64 * (self.total - self.done) as f64;
+            eprintln!(
+                "parbench: {}/{} batches, {elapsed:.0} s elapsed, ETA {eta:.0} s",
+                self.done, self.total
+            );
+            self.last_line = Instant::now();
+        }
+    }
+
+    fn checkpoint(&mut self, results: &RunResults) -> parbench::Result<()> {
+        self.sink.save(results)
+    }
+}

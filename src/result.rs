@@ -1,0 +1,317 @@
+//! The result file's types (serde), versioned by [`SCHEMA_VERSION`], and the derived numbers
+//! (speedup, efficiency, ideal times) computed from the raw samples. Reading and writing files is
+//! `store`'s job; formatting is `export`'s. The schema is documented in the README.
+
+use crate::machine::MachineInfo;
+use crate::measure::stats::{Summary, speedup, summarize};
+use crate::model::ModelKind;
+use crate::plan::RunConfig;
+use crate::workload::{WorkloadKind, WorkloadSpec};
+use serde::{Deserialize, Serialize};
+
+/// Version of the result file layout. Bump on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole run: machine, configuration and one entry per measured cell.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunResults {
+    /// Always [`SCHEMA_VERSION`] when written by this build.
+    pub schema_version: u32,
+    /// When the run started (RFC 3339, UTC).
+    pub started_utc: String,
+    /// When it finished; `None` while running or if interrupted.
+    pub finished_utc: Option<String>,
+    /// True once every cell has all its samples.
+    pub complete: bool,
+    /// The machine measured on.
+    pub machine: MachineInfo,
+    /// What was asked for.
+    pub config: RunConfig,
+    /// One entry per cell that has at least one sample, in display order.
+    pub cells: Vec<CellResult>,
+}
+
+/// Measurements of one cell (workload × model × workers).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellResult {
+    /// Workload name.
+    pub workload: WorkloadKind,
+    /// Workload parameters.
+    pub params: WorkloadSpec,
+    /// Model name.
+    pub model: ModelKind,
+    /// N, the most tasks in flight.
+    pub workers: usize,
+    /// Tasks per batch.
+    pub tasks: u64,
+    /// Wall time of each recorded batch, seconds, in the order measured.
+    pub samples_s: Vec<f64>,
+    /// Median wall time.
+    pub median_s: f64,
+    /// Fastest batch.
+    pub min_s: f64,
+    /// Slowest batch.
+    pub max_s: f64,
+    /// Distribution-free confidence interval of the median, `[low, high]`.
+    pub ci95_s: [f64; 2],
+    /// The interval's actual coverage (0.9375 for 5 samples, ≥ 0.95 from 6).
+    pub ci_level: f64,
+    /// Time to start the model's long-lived workers (pools only), seconds, outside the samples.
+    pub startup_s: Option<f64>,
+    /// Median CPU time (user + sys, this process, its reaped children and pool workers) per batch.
+    pub cpu_time_s: f64,
+    /// Median voluntary context switches per batch.
+    pub voluntary_cs: u64,
+    /// Median involuntary context switches per batch.
+    pub involuntary_cs: u64,
+    /// Peak RSS of the parbench process during this cell's batches, KiB.
+    pub peak_rss_kib: u64,
+    /// Largest peak RSS of any worker process, KiB (process models only).
+    pub child_peak_rss_kib: Option<u64>,
+    /// The sequential reference checksum of the batch.
+    #[serde(with = "hex_u64")]
+    pub expected_checksum: u64,
+    /// What this model produced (the last batch).
+    #[serde(with = "hex_u64")]
+    pub checksum: u64,
+    /// Whether every batch matched the reference.
+    pub checksum_ok: bool,
+    /// True once all planned samples are in.
+    pub complete: bool,
+    /// Median wall time per task (`median_s / tasks`): for `noop`, the model's own cost per task.
+    pub per_task_s: f64,
+    /// Baseline median ÷ this median.
+    pub speedup: Option<f64>,
+    /// Conservative interval of the speedup from both medians' intervals.
+    pub speedup_ci95: Option<[f64; 2]>,
+    /// `sequential` (measured) or `ideal-sequential` (`tasks × sleep`, for `io` runs without the
+    /// sequential model).
+    pub speedup_baseline: Option<String>,
+    /// Speedup ÷ workers.
+    pub efficiency: Option<f64>,
+    /// The best possible speedup: `io`: `tasks × sleep ÷ ideal_s`; `cpu`: min(workers, physical
+    /// cores, tasks).
+    pub ideal_speedup: Option<f64>,
+    /// `io` only: `ceil(tasks / workers) × sleep`, the least wall time physics allows.
+    pub ideal_s: Option<f64>,
+    /// `io` only: `median_s - ideal_s`.
+    pub overhead_s: Option<f64>,
+}
+
+impl CellResult {
+    /// The summary of this cell's samples.
+    pub fn summary(&self) -> Option<Summary> {
+        summarize(&self.samples_s)
+    }
+}
+
+/// Raw measurements of a cell, before derivation.
+#[derive(Clone, Debug)]
+pub struct RawCell {
+    /// Workload parameters.
+    pub params: WorkloadSpec,
+    /// Model.
+    pub model: ModelKind,
+    /// Workers.
+    pub workers: usize,
+    /// Tasks.
+    pub tasks: u64,
+    /// Wall times.
+    pub samples_s: Vec<f64>,
+    /// CPU time per recorded batch.
+    pub cpu_s: Vec<f64>,
+    /// Voluntary switches per recorded batch.
+    pub voluntary_cs: Vec<u64>,
+    /// Involuntary switches per recorded batch.
+    pub involuntary_cs: Vec<u64>,
+    /// Peak RSS of this process.
+    pub peak_rss_kib: u64,
+    /// Peak RSS of children.
+    pub child_peak_rss_kib: Option<u64>,
+    /// Pool start-up time.
+    pub startup_s: Option<f64>,
+    /// Reference checksum.
+    pub expected_checksum: u64,
+    /// Last checksum.
+    pub checksum: u64,
+    /// All batches matched.
+    pub checksum_ok: bool,
+    /// Planned samples.
+    pub planned_samples: usize,
+}
+
+fn median_u64(v: &[u64]) -> u64 {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v.get(v.len() / 2).copied().unwrap_or(0)
+}
+
+/// Turns raw cells into result cells, deriving speedup, efficiency and ideals. Cells without a
+/// sample are left out. `physical_cores` bounds the CPU-bound ideal.
+pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
+    let base_of = |w: WorkloadKind| {
+        raw.iter()
+            .find(|c| c.model == ModelKind::Sequential && c.params.kind() == w)
+            .and_then(|c| summarize(&c.samples_s))
+    };
+    raw.iter()
+        .filter_map(|c| {
+            let s = summarize(&c.samples_s)?;
+            let kind = c.params.kind();
+            let (mut speedup_v, mut ci, mut baseline) = (None, None, None);
+            if let Some(b) = base_of(kind) {
+                let (v, i) = speedup(&b, &s);
+                (speedup_v, ci, baseline) = (Some(v), Some(i), Some("sequential".to_string()));
+            } else if let WorkloadSpec::Io { sleep_ms } = c.params {
+                let ideal_seq = c.tasks as f64 * sleep_ms as f64 / 1000.0;
+                speedup_v = Some(ideal_seq / s.median);
+                ci = Some([ideal_seq / s.ci_high, ideal_seq / s.ci_low]);
+                baseline = Some("ideal-sequential".to_string());
+            }
+            let workers = if c.model == ModelKind::Sequential {
+                1
+            } else {
+                c.workers
+            };
+            let (ideal_s, ideal_speedup) = match c.params {
+                WorkloadSpec::Io { sleep_ms } => {
+                    let batches = c.tasks.div_ceil(workers as u64) as f64;
+                    let ideal = batches * sleep_ms as f64 / 1000.0;
+                    (Some(ideal), Some(c.tasks as f64 / batches))
+                }
+                WorkloadSpec::Cpu { .. } => (
+                    None,
+                    Some(workers.min(physical_cores).min(c.tasks as usize).max(1) as f64),
+                ),
+                WorkloadSpec::Noop => (None, None),
+            };
+            Some(CellResult {
+                workload: kind,
+                params: c.params,
+                model: c.model,
+                workers: c.workers,
+                tasks: c.tasks,
+                samples_s: c.samples_s.clone(),
+                median_s: s.median,
+                min_s: s.min,
+                max_s: s.max,
+                ci95_s: [s.ci_low, s.ci_high],
+                ci_level: s.ci_level,
+                startup_s: c.startup_s,
+                cpu_time_s: crate::measure::stats::median(&c.cpu_s),
+                voluntary_cs: median_u64(&c.voluntary_cs),
+                involuntary_cs: median_u64(&c.involuntary_cs),
+                peak_rss_kib: c.peak_rss_kib,
+                child_peak_rss_kib: c.child_peak_rss_kib,
+                expected_checksum: c.expected_checksum,
+                checksum: c.checksum,
+                checksum_ok: c.checksum_ok,
+                complete: c.samples_s.len() >= c.planned_samples,
+                per_task_s: s.median / c.tasks.max(1) as f64,
+                speedup: speedup_v,
+                speedup_ci95: ci,
+                speedup_baseline: baseline,
+                efficiency: speedup_v.map(|v| v / workers as f64),
+                ideal_speedup,
+                ideal_s,
+                overhead_s: ideal_s.map(|i| s.median - i),
+            })
+        })
+        .collect()
+}
+
+/// Checksums as `0x`-prefixed hex strings: JSON readers that store numbers as doubles would
+/// otherwise round 64-bit values.
+mod hex_u64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{v:#018x}"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let text = String::deserialize(d)?;
+        let digits = text.strip_prefix("0x").unwrap_or(&text);
+        u64::from_str_radix(digits, 16).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(model: ModelKind, workers: usize, params: WorkloadSpec, samples: &[f64]) -> RawCell {
+        RawCell {
+            params,
+            model,
+            workers,
+            tasks: 8,
+            samples_s: samples.to_vec(),
+            cpu_s: vec![0.1; samples.len()],
+            voluntary_cs: vec![3; samples.len()],
+            involuntary_cs: vec![1; samples.len()],
+            peak_rss_kib: 1000,
+            child_peak_rss_kib: None,
+            startup_s: None,
+            expected_checksum: u64::MAX - 1,
+            checksum: u64::MAX - 1,
+            checksum_ok: true,
+            planned_samples: 3,
+        }
+    }
+
+    #[test]
+    fn speedup_efficiency_and_io_ideal() {
+        let io = WorkloadSpec::Io { sleep_ms: 100 };
+        let cells = derive(
+            &[
+                raw(ModelKind::Sequential, 1, io, &[0.8, 0.81, 0.82]),
+                raw(ModelKind::Threads, 4, io, &[0.2, 0.21, 0.22]),
+                raw(ModelKind::Threads, 3, io, &[]),
+            ],
+            2,
+        );
+        assert_eq!(cells.len(), 2, "a cell without samples is left out");
+        let t = &cells[1];
+        assert!((t.speedup.unwrap() - 0.81 / 0.21).abs() < 1e-9);
+        assert!((t.efficiency.unwrap() - 0.81 / 0.21 / 4.0).abs() < 1e-9);
+        assert!((t.ideal_s.unwrap() - 0.2).abs() < 1e-12);
+        assert!((t.overhead_s.unwrap() - 0.01).abs() < 1e-9);
+        assert_eq!(t.speedup_baseline.as_deref(), Some("sequential"));
+        assert!(t.complete);
+    }
+
+    #[test]
+    fn io_without_sequential_uses_the_ideal_baseline() {
+        let io = WorkloadSpec::Io { sleep_ms: 100 };
+        let cells = derive(&[raw(ModelKind::Threads, 8, io, &[0.11, 0.12])], 2);
+        assert_eq!(
+            cells[0].speedup_baseline.as_deref(),
+            Some("ideal-sequential")
+        );
+        assert!(!cells[0].complete);
+        let cpu = derive(
+            &[raw(
+                ModelKind::Threads,
+                8,
+                WorkloadSpec::Cpu { iterations: 1 },
+                &[1.0],
+            )],
+            2,
+        );
+        assert_eq!(cpu[0].speedup, None);
+        assert_eq!(cpu[0].ideal_speedup, Some(2.0));
+    }
+
+    #[test]
+    fn checksums_survive_json_exactly() {
+        let cells = derive(
+            &[raw(ModelKind::Sequential, 1, WorkloadSpec::Noop, &[1.0])],
+            2,
+        );
+        let text = serde_json::to_string(&cells[0]).unwrap();
+        assert!(text.contains("\"0xfffffffffffffffe\""));
+        let back: CellResult = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, cells[0]);
+    }
+}

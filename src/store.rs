@@ -1,0 +1,140 @@
+//! Reading and writing result files. Writes are atomic (a temp file in the same folder, then a
+//! rename), so a reader or an interrupted run never sees half a file. Loading checks
+//! `schema_version` before anything else and names the file in every error.
+
+use crate::error::{Error, Result};
+use crate::result::{RunResults, SCHEMA_VERSION};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes `bytes` to `path` atomically, creating the parent folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".parbench-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// Where one run's results go: `<dir>/<timestamp>.json`, mirrored to `<dir>/latest.json`.
+#[derive(Clone, Debug)]
+pub struct ResultSink {
+    /// The run's own file.
+    pub run_file: PathBuf,
+    /// `latest.json` beside it.
+    pub latest_file: PathBuf,
+}
+
+impl ResultSink {
+    /// A sink in `dir` named after `started_utc` (`2026-11-26T14:06:22Z` → `2026-11-26T14-06-22Z.json`),
+    /// with a numeric suffix if that name is taken.
+    pub fn new(dir: &Path, started_utc: &str) -> ResultSink {
+        let stem = started_utc.replace(':', "-");
+        let mut run_file = dir.join(format!("{stem}.json"));
+        let mut i = 2;
+        while run_file.exists() {
+            run_file = dir.join(format!("{stem}-{i}.json"));
+            i += 1;
+        }
+        ResultSink {
+            run_file,
+            latest_file: dir.join("latest.json"),
+        }
+    }
+
+    /// Writes `results` to both files, atomically each.
+    pub fn save(&self, results: &RunResults) -> Result<()> {
+        let mut text = serde_json::to_vec_pretty(results).expect("results always serialise");
+        text.push(b'\n');
+        write_atomic(&self.run_file, &text)?;
+        write_atomic(&self.latest_file, &text)
+    }
+}
+
+/// Reads a result file, checking its schema version first.
+pub fn load(path: &Path) -> Result<RunResults> {
+    let text = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(path, &text)
+}
+
+/// Parses result-file bytes; `path` is only used in error messages.
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<RunResults> {
+    let parse_err = |detail: String| Error::Parse {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| parse_err(e.to_string()))?;
+    let version = value
+        .get("schema_version")
+        .ok_or_else(|| parse_err("no schema_version field".into()))?
+        .as_u64()
+        .ok_or_else(|| parse_err("schema_version is not a number".into()))?;
+    if version != u64::from(SCHEMA_VERSION) {
+        return Err(Error::SchemaVersion {
+            path: path.to_path_buf(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    serde_json::from_value(value).map_err(|e| parse_err(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/x.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("sub")).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn bad_files_are_named() {
+        let p = Path::new("some/file.json");
+        let e = parse(p, b"{\"schema_version\": 99}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("some/file.json") && e.contains("99"), "{e}");
+        let e = parse(p, b"{\"schema_ver").unwrap_err().to_string();
+        assert!(e.contains("some/file.json"), "{e}");
+        let e = parse(p, b"[]").unwrap_err().to_string();
+        assert!(e.contains("schema_version"), "{e}");
+        let e = load(Path::new("/nonexistent/r.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/nonexistent/r.json"), "{e}");
+    }
+
+    #[test]
+    fn sink_names_follow_the_timestamp_and_never_collide() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = ResultSink::new(dir.path(), "2026-11-26T14:06:22Z");
+        assert!(a.run_file.ends_with("2026-11-26T14-06-22Z.json"));
+        std::fs::write(&a.run_file, "x").unwrap();
+        let b = ResultSink::new(dir.path(), "2026-11-26T14:06:22Z");
+        assert!(b.run_file.ends_with("2026-11-26T14-06-22Z-2.json"));
+    }
+}

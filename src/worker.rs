@@ -1,0 +1,279 @@
+//! The hidden worker mode and its wire protocol.
+//!
+//! Process-based models re-execute parbench's own binary as `parbench worker` (like CPython's
+//! `spawn` start method): portable, and the child starts from a clean address space. The parent
+//! sends requests on the worker's stdin and reads responses from its stdout. Every message is a
+//! frame: the 4-byte magic `PBW1`, a little-endian `u32` body length (at most [`MAX_FRAME`]) and a
+//! JSON body. Anything else is rejected with a protocol error. A response is written with one
+//! `write` of less than `PIPE_BUF` bytes, so the responses of many workers can share one pipe
+//! without interleaving.
+//!
+//! This module runs tasks and speaks the protocol; spawning and supervising workers is
+//! `model::child`'s job.
+
+use crate::error::{Error, Result};
+use crate::measure::usage::{Usage, Who, usage};
+use crate::workload::WorkloadSpec;
+use serde::{Deserialize, Serialize};
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+/// Frame magic: "parbench worker, protocol 1".
+pub const MAGIC: [u8; 4] = *b"PBW1";
+/// Protocol version carried in every request.
+pub const PROTOCOL: u32 = 1;
+/// Largest frame body accepted. Responses stay far below `PIPE_BUF` (4096 on Linux).
+pub const MAX_FRAME: usize = 3072;
+/// Environment variable naming the worker executable explicitly.
+pub const WORKER_ENV: &str = "PARBENCH_WORKER";
+
+/// A task for a worker.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Request {
+    /// Must equal [`PROTOCOL`].
+    pub protocol: u32,
+    /// The parent's parbench version; a worker of another version refuses the task.
+    pub version: String,
+    /// Task index.
+    pub task: u64,
+    /// What to run.
+    pub workload: WorkloadSpec,
+}
+
+impl Request {
+    /// A request for task `task` of `workload`, from this version of parbench.
+    pub fn new(task: u64, workload: WorkloadSpec) -> Self {
+        Request {
+            protocol: PROTOCOL,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            task,
+            workload,
+        }
+    }
+}
+
+/// A worker's answer to one [`Request`].
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Response {
+    /// The worker's pid, so answers on a shared pipe can be told apart.
+    pub pid: u32,
+    /// The task this answers.
+    pub task: u64,
+    /// The task's checksum, or why it could not run.
+    pub result: std::result::Result<u64, String>,
+    /// The worker's cumulative resource usage after the task.
+    pub usage: Usage,
+}
+
+/// Encodes `body` as one frame.
+pub fn encode<T: Serialize>(body: &T) -> Vec<u8> {
+    let json = serde_json::to_vec(body).expect("protocol types always serialise");
+    let mut frame = Vec::with_capacity(8 + json.len());
+    frame.extend_from_slice(&MAGIC);
+    frame.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    frame.extend_from_slice(&json);
+    frame
+}
+
+/// Reads one frame and decodes its body. `Ok(None)` on a clean end of stream before a frame.
+pub fn read_frame<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> Result<Option<T>> {
+    let mut header = [0u8; 8];
+    let mut got = 0;
+    while got < header.len() {
+        match r.read(&mut header[got..]) {
+            Ok(0) if got == 0 => return Ok(None),
+            Ok(0) => return Err(Error::Protocol("stream ended inside a frame header".into())),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::Protocol(format!("read failed: {e}"))),
+        }
+    }
+    if header[..4] != MAGIC {
+        return Err(Error::Protocol(format!(
+            "bad frame magic {:02x?} (expected {:02x?})",
+            &header[..4],
+            MAGIC
+        )));
+    }
+    let len = u32::from_le_bytes(header[4..].try_into().unwrap()) as usize;
+    if len > MAX_FRAME {
+        return Err(Error::Protocol(format!(
+            "frame of {len} bytes exceeds the limit of {MAX_FRAME}"
+        )));
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body)
+        .map_err(|e| Error::Protocol(format!("stream ended inside a frame body: {e}")))?;
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| Error::Protocol(format!("malformed frame body: {e}")))
+}
+
+/// Runs one request and builds the answer.
+fn answer(req: &Request) -> Response {
+    let result = if req.protocol != PROTOCOL || req.version != env!("CARGO_PKG_VERSION") {
+        Err(format!(
+            "worker is parbench {} (protocol {PROTOCOL}), parent sent version {} (protocol {})",
+            env!("CARGO_PKG_VERSION"),
+            req.version,
+            req.protocol
+        ))
+    } else {
+        Ok(req.workload.run_task(req.task))
+    };
+    Response {
+        pid: std::process::id(),
+        task: req.task,
+        result,
+        usage: usage(Who::SelfProcess),
+    }
+}
+
+/// The worker's main loop: answer requests from `input` on `output` until `input` ends.
+/// Returns the exit code: 0 after a clean end of input, 2 after a protocol error.
+pub fn serve(input: &mut impl Read, output: &mut impl Write) -> i32 {
+    loop {
+        let req: Request = match read_frame(input) {
+            Ok(Some(req)) => req,
+            Ok(None) => return 0,
+            Err(e) => {
+                eprintln!("parbench worker {}: {e}", std::process::id());
+                return 2;
+            }
+        };
+        let mut resp = answer(&req);
+        if let Err(msg) = &mut resp.result {
+            msg.truncate(1000);
+        }
+        // One write call per frame: atomic on a pipe below PIPE_BUF.
+        if let Err(e) = output
+            .write_all(&encode(&resp))
+            .and_then(|_| output.flush())
+        {
+            eprintln!(
+                "parbench worker {}: cannot send result: {e}",
+                std::process::id()
+            );
+            return 2;
+        }
+    }
+}
+
+/// Entry point of `parbench worker`: serves stdin/stdout and returns the exit code.
+pub fn worker_main() -> i32 {
+    let stdin = io::stdin();
+    let mut input = stdin.lock();
+    #[cfg(unix)]
+    {
+        use std::os::fd::FromRawFd;
+        // std's stdout is line-buffered and could split a frame that contains a newline byte into
+        // two writes; write to fd 1 directly. ManuallyDrop: fd 1 is not ours to close.
+        // SAFETY: fd 1 is open for the life of the process.
+        let mut out = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
+        serve(&mut input, &mut *out)
+    }
+    #[cfg(not(unix))]
+    {
+        let mut out = io::stdout().lock();
+        serve(&mut input, &mut out)
+    }
+}
+
+/// Finds the executable to run as a worker process:
+/// 1. `$PARBENCH_WORKER`, if set;
+/// 2. the current executable, if it is parbench itself;
+/// 3. a `parbench` binary next to the current executable or one folder up (how cargo lays out
+///    test and bench binaries: `target/<profile>/deps/x` beside `target/<profile>/parbench`).
+pub fn locate_worker_exe() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os(WORKER_ENV) {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(Error::WorkerNotFound(format!(
+                "{WORKER_ENV}={} is not a file",
+                p.display()
+            )))
+        };
+    }
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::WorkerNotFound(format!("current executable unknown: {e}")))?;
+    let name = format!("parbench{}", std::env::consts::EXE_SUFFIX);
+    if exe.file_name().is_some_and(|n| n == name.as_str()) {
+        return Ok(exe);
+    }
+    let dir = exe.parent();
+    let candidates = [dir, dir.and_then(|d| d.parent())];
+    for d in candidates.into_iter().flatten() {
+        let c = d.join(&name);
+        if c.is_file() {
+            return Ok(c);
+        }
+    }
+    Err(Error::WorkerNotFound(format!(
+        "not beside {}",
+        exe.display()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_answers_each_request_and_stops_at_end_of_input() {
+        let mut input = Vec::new();
+        for t in 0..3 {
+            input.extend(encode(&Request::new(t, WorkloadSpec::Noop)));
+        }
+        let mut output = Vec::new();
+        assert_eq!(serve(&mut input.as_slice(), &mut output), 0);
+        let mut r = output.as_slice();
+        for t in 0..3 {
+            let resp: Response = read_frame(&mut r).unwrap().unwrap();
+            assert_eq!(resp.task, t);
+            assert_eq!(resp.result, Ok(WorkloadSpec::Noop.run_task(t)));
+        }
+        assert!(read_frame::<Response>(&mut r).unwrap().is_none());
+    }
+
+    #[test]
+    fn garbage_is_rejected() {
+        let mut output = Vec::new();
+        assert_eq!(serve(&mut &b"hello world\n"[..], &mut output), 2);
+        assert!(output.is_empty());
+        let mut huge = MAGIC.to_vec();
+        huge.extend_from_slice(&(1u32 << 30).to_le_bytes());
+        assert!(matches!(
+            read_frame::<Request>(&mut huge.as_slice()),
+            Err(Error::Protocol(m)) if m.contains("exceeds")
+        ));
+        let mut truncated = encode(&Request::new(1, WorkloadSpec::Noop));
+        truncated.truncate(truncated.len() - 2);
+        assert!(read_frame::<Request>(&mut truncated.as_slice()).is_err());
+    }
+
+    #[test]
+    fn a_version_mismatch_is_reported_not_run() {
+        let mut req = Request::new(0, WorkloadSpec::Noop);
+        req.version = "0.0.0-other".into();
+        let resp = answer(&req);
+        assert!(resp.result.unwrap_err().contains("0.0.0-other"));
+    }
+
+    #[test]
+    fn responses_fit_in_one_atomic_pipe_write() {
+        let resp = Response {
+            pid: u32::MAX,
+            task: u64::MAX,
+            result: Err("x".repeat(1000)),
+            usage: Usage {
+                cpu_s: 1e300,
+                voluntary_cs: u64::MAX,
+                involuntary_cs: u64::MAX,
+                max_rss_kib: u64::MAX,
+            },
+        };
+        assert!(encode(&resp).len() < 4096);
+    }
+}

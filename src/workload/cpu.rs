@@ -1,0 +1,70 @@
+//! The CPU-bound workload: the lesson's `res *= i` multiply loop.
+//!
+//! Each step multiplies the accumulator by the (odd-forced) step number and folds in a per-task
+//! seed, so every step depends on the one before: the loop is latency-bound, cannot be vectorised
+//! or reduced to a closed form, and `black_box` on the step number keeps the optimizer from
+//! reasoning about the sequence at all. It does no IO and takes no locks.
+
+use super::{Workload, mix};
+use std::hint::black_box;
+
+/// `iterations` dependent 64-bit multiplies per task.
+#[derive(Clone, Copy, Debug)]
+pub struct MultiplyLoop {
+    iterations: u64,
+}
+
+impl MultiplyLoop {
+    /// A loop of `iterations` multiply steps per task.
+    pub fn new(iterations: u64) -> Self {
+        MultiplyLoop { iterations }
+    }
+}
+
+impl Workload for MultiplyLoop {
+    fn run_task(&self, task: u64) -> u64 {
+        let seed = mix(task);
+        let mut acc = seed | 1;
+        for i in 1..=black_box(self.iterations) {
+            // `| 1` keeps the product from collapsing to zero the way `res *= i` does in 64 bits
+            // after the 64th factor of two; `^ seed` makes the chain non-associative.
+            acc = acc.wrapping_mul(black_box(i) | 1) ^ seed;
+        }
+        black_box(acc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same recurrence written independently, without black_box.
+    fn reference(task: u64, iterations: u64) -> u64 {
+        let seed = mix(task);
+        let mut acc = seed | 1;
+        let mut i = 1u64;
+        while i <= iterations {
+            acc = acc.wrapping_mul(i | 1) ^ seed;
+            i += 1;
+        }
+        acc
+    }
+
+    #[test]
+    fn matches_an_independent_reference() {
+        for task in 0..4 {
+            assert_eq!(
+                MultiplyLoop::new(1000).run_task(task),
+                reference(task, 1000)
+            );
+        }
+    }
+
+    #[test]
+    fn depends_on_iterations_and_task() {
+        let a = MultiplyLoop::new(1000).run_task(0);
+        assert_ne!(a, MultiplyLoop::new(1001).run_task(0));
+        assert_ne!(a, MultiplyLoop::new(1000).run_task(1));
+        assert_ne!(a, 0);
+    }
+}

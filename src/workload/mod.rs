@@ -1,0 +1,182 @@
+//! Workloads: what one task does, and the checksum that proves it ran.
+//!
+//! Each workload lives in its own module behind the [`Workload`] trait. A task is identified by its
+//! index; its checksum depends on that index, so a task that ran twice or not at all changes the
+//! batch checksum. [`WorkloadSpec`] is the serialisable description handed to threads and to worker
+//! processes. This module does not time anything and knows nothing of execution models.
+
+mod cpu;
+mod io;
+mod noop;
+
+pub use cpu::MultiplyLoop;
+pub use io::SleepIo;
+pub use noop::Noop;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// One kind of task. Implementations must be deterministic in their checksum.
+pub trait Workload {
+    /// Runs task number `task` and returns its checksum.
+    fn run_task(&self, task: u64) -> u64;
+
+    /// The checksum `run_task(task)` must return, computed as cheaply as the workload allows
+    /// (the sleep workload does not sleep for it; the CPU workload has to do the work).
+    fn expected_checksum(&self, task: u64) -> u64 {
+        self.run_task(task)
+    }
+}
+
+/// The name of a workload, as used on the command line and in result files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkloadKind {
+    /// The lesson's CPU-bound multiply loop.
+    Cpu,
+    /// The lesson's IO-bound sleep.
+    Io,
+    /// An empty task: what the model itself costs per task.
+    Noop,
+}
+
+impl WorkloadKind {
+    /// Every workload, in display order.
+    pub const ALL: [WorkloadKind; 3] = [WorkloadKind::Cpu, WorkloadKind::Io, WorkloadKind::Noop];
+
+    /// The command-line and JSON name.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkloadKind::Cpu => "cpu",
+            WorkloadKind::Io => "io",
+            WorkloadKind::Noop => "noop",
+        }
+    }
+}
+
+impl fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for WorkloadKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        WorkloadKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown workload '{s}' (expected one of: cpu, io, noop)"))
+    }
+}
+
+/// A workload with its parameters: everything a thread or a worker process needs to run a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum WorkloadSpec {
+    /// [`MultiplyLoop`] with this many multiply steps per task.
+    Cpu {
+        /// Multiply steps per task.
+        iterations: u64,
+    },
+    /// [`SleepIo`] sleeping this long per task.
+    Io {
+        /// Sleep per task, in milliseconds.
+        sleep_ms: u64,
+    },
+    /// [`Noop`].
+    Noop,
+}
+
+impl WorkloadSpec {
+    /// Which workload this is.
+    pub fn kind(&self) -> WorkloadKind {
+        match self {
+            WorkloadSpec::Cpu { .. } => WorkloadKind::Cpu,
+            WorkloadSpec::Io { .. } => WorkloadKind::Io,
+            WorkloadSpec::Noop => WorkloadKind::Noop,
+        }
+    }
+
+    /// Runs one task of this workload.
+    pub fn run_task(&self, task: u64) -> u64 {
+        match *self {
+            WorkloadSpec::Cpu { iterations } => MultiplyLoop::new(iterations).run_task(task),
+            WorkloadSpec::Io { sleep_ms } => SleepIo::new(sleep_ms).run_task(task),
+            WorkloadSpec::Noop => Noop.run_task(task),
+        }
+    }
+
+    /// The checksum of one task, see [`Workload::expected_checksum`].
+    pub fn expected_checksum(&self, task: u64) -> u64 {
+        match *self {
+            WorkloadSpec::Cpu { iterations } => {
+                MultiplyLoop::new(iterations).expected_checksum(task)
+            }
+            WorkloadSpec::Io { sleep_ms } => SleepIo::new(sleep_ms).expected_checksum(task),
+            WorkloadSpec::Noop => Noop.expected_checksum(task),
+        }
+    }
+
+    /// The checksum a whole batch of `tasks` tasks must produce, whatever the order they ran in.
+    pub fn expected_batch_checksum(&self, tasks: u64) -> u64 {
+        (0..tasks).fold(0, |acc, t| combine(acc, self.expected_checksum(t)))
+    }
+}
+
+/// Folds one task's checksum into a batch checksum. Order-independent (tasks finish in any order
+/// under a parallel model) but sensitive to a missing or duplicated task.
+pub fn combine(acc: u64, task_checksum: u64) -> u64 {
+    acc.wrapping_add(task_checksum)
+}
+
+/// SplitMix64 finaliser: spreads a task index over all 64 bits so checksums of different tasks
+/// do not cancel out when added.
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_checksum_is_order_independent_and_counts_every_task() {
+        let spec = WorkloadSpec::Noop;
+        let forward = (0..10).fold(0, |a, t| combine(a, spec.run_task(t)));
+        let backward = (0..10).rev().fold(0, |a, t| combine(a, spec.run_task(t)));
+        assert_eq!(forward, backward);
+        assert_eq!(forward, spec.expected_batch_checksum(10));
+        let duplicated = combine(forward, spec.run_task(3));
+        assert_ne!(duplicated, forward);
+    }
+
+    #[test]
+    fn kinds_parse_and_print() {
+        for k in WorkloadKind::ALL {
+            assert_eq!(k.name().parse::<WorkloadKind>().unwrap(), k);
+        }
+        assert!(
+            "disk"
+                .parse::<WorkloadKind>()
+                .unwrap_err()
+                .contains("'disk'")
+        );
+    }
+
+    #[test]
+    fn spec_round_trips_through_json() {
+        for spec in [
+            WorkloadSpec::Cpu { iterations: 7 },
+            WorkloadSpec::Io { sleep_ms: 3 },
+            WorkloadSpec::Noop,
+        ] {
+            let text = serde_json::to_string(&spec).unwrap();
+            assert_eq!(serde_json::from_str::<WorkloadSpec>(&text).unwrap(), spec);
+        }
+    }
+}
