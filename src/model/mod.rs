@@ -30,13 +30,16 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 /// What a batch produced.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BatchOutcome {
     /// The combined checksum of every task (see [`crate::workload::combine`]).
     pub checksum: u64,
     /// Resource usage of long-lived worker processes during the batch: these are not reaped
     /// between batches, so `getrusage(RUSAGE_CHILDREN)` cannot see them.
     pub pooled_usage: Usage,
+    /// The distinct worker processes that answered (process models only), so a caller can check
+    /// that tasks really ran elsewhere.
+    pub worker_pids: Vec<u32>,
 }
 
 /// A started model, ready to run batches.

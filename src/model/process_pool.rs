@@ -83,6 +83,7 @@ impl ProcessPoolModel {
     ) -> Result<BatchOutcome> {
         let mut idle: Vec<usize> = (0..self.workers.len()).rev().collect();
         let mut usage = Usage::default();
+        let mut pids = Vec::new();
         let (mut next, mut done, mut checksum) = (0u64, 0u64, 0u64);
         while done < tasks {
             while next < tasks {
@@ -95,6 +96,9 @@ impl ProcessPoolModel {
                 Some(resp) => {
                     let (w, c) = self.accept(&resp, &mut usage)?;
                     checksum = combine(checksum, c);
+                    if !pids.contains(&resp.pid) {
+                        pids.push(resp.pid);
+                    }
                     idle.push(w);
                     done += 1;
                 }
@@ -104,6 +108,7 @@ impl ProcessPoolModel {
         Ok(BatchOutcome {
             checksum,
             pooled_usage: usage,
+            worker_pids: pids,
         })
     }
 }

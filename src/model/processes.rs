@@ -33,6 +33,7 @@ impl Executor for ProcessesModel {
         // On any error, dropping `children` kills and reaps every child still alive.
         let mut children = Children::default();
         let (mut next, mut done, mut checksum) = (0u64, 0u64, 0u64);
+        let mut pids = Vec::with_capacity(tasks as usize);
         while done < tasks {
             while next < tasks && children.len() < self.workers {
                 let (child, mut stdin) = self.answers.spawn_worker(&self.exe)?;
@@ -47,6 +48,7 @@ impl Executor for ProcessesModel {
                 Some(resp) => {
                     children.settle(&resp)?;
                     checksum = combine(checksum, checksum_of(&resp)?);
+                    pids.push(resp.pid);
                     let status = children.reap(resp.pid)?;
                     if !status.success() {
                         return Err(Error::WorkerDied {
@@ -62,6 +64,7 @@ impl Executor for ProcessesModel {
         }
         Ok(BatchOutcome {
             checksum,
+            worker_pids: pids,
             ..Default::default()
         })
     }

@@ -1,0 +1,146 @@
+//! The `parbench` binary as a user meets it: exit codes, one-line errors, files left behind.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::time::{Duration, Instant};
+
+fn parbench() -> Command {
+    Command::new(crate::parbench_exe())
+}
+
+const TINY: &[&str] = &[
+    "run",
+    "--preset",
+    "quick",
+    "--workers",
+    "1,2",
+    "--tasks",
+    "3",
+    "--iterations",
+    "1000",
+    "--sleep-ms",
+    "2",
+    "--samples",
+    "2",
+    "--warmup",
+    "0",
+];
+
+#[test]
+fn a_tiny_run_prints_a_table_and_writes_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    parbench()
+        .args(TINY)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("speedup"))
+        .stdout(predicate::str::contains("process-pool"))
+        .stderr(predicate::str::contains("latest.json"));
+    let latest = parbench::store::load(&out.join("latest.json")).unwrap();
+    assert!(latest.complete);
+    let files = std::fs::read_dir(&out).unwrap().count();
+    assert_eq!(files, 2, "<timestamp>.json and latest.json, no temp files");
+}
+
+#[test]
+fn bad_values_exit_2_with_one_line_naming_them() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", "--workers", "0"], "worker count 0"),
+        (&["run", "--workers", "two"], "two"),
+        (&["run", "--models", "fibers"], "fibers"),
+        (&["run", "--workload", "disk"], "disk"),
+        (&["run", "--samples", "0"], "--samples"),
+        (&["run", "--preset", "huge"], "huge"),
+        (&["run", "--tasks", "0"], "--tasks"),
+        (&["run", "--iterations", "0"], "--iterations"),
+        (&["frobnicate"], "frobnicate"),
+    ];
+    for (args, needle) in cases {
+        let assert = parbench().args(*args).assert().code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn out_must_be_a_folder() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    parbench()
+        .args(TINY)
+        .arg("--out")
+        .arg(file.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a folder"));
+}
+
+#[test]
+fn info_reports_cores_as_json() {
+    let out = parbench().args(["info", "--json"]).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(v["logical_cores"].as_u64().unwrap() >= 1);
+    assert!(v["available_parallelism"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn the_worker_mode_rejects_anything_but_its_protocol() {
+    parbench()
+        .arg("worker")
+        .write_stdin("GET / HTTP/1.1\r\n\r\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad frame magic"));
+}
+
+#[test]
+fn an_interrupted_run_leaves_valid_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let mut child = std::process::Command::new(crate::parbench_exe())
+        .args([
+            "run",
+            "--workload",
+            "io",
+            "--models",
+            "sequential,threads",
+            "--workers",
+            "2",
+            "--tasks",
+            "4",
+            "--sleep-ms",
+            "50",
+            "--samples",
+            "50",
+            "--warmup",
+            "0",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let latest = out.join("latest.json");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !latest.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Let it checkpoint a few more times, then kill it without warning.
+    std::thread::sleep(Duration::from_millis(1500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let r = parbench::store::load(&latest).expect("valid JSON after a kill");
+    assert!(!r.complete);
+    assert!(r.finished_utc.is_none());
+    assert!(!r.cells.is_empty());
+    assert!(
+        r.cells
+            .iter()
+            .all(|c| !c.samples_s.is_empty() && !c.complete)
+    );
+}

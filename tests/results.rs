@@ -1,0 +1,94 @@
+//! The runner end to end through the library: results are complete, checked, and round-trip
+//! through the JSON file unchanged.
+
+use parbench::machine::MachineInfo;
+use parbench::measure::runner::{Observer, Silent, run};
+use parbench::model::{ModelContext, ModelKind};
+use parbench::plan::{Overrides, Preset, build_config};
+use parbench::result::RunResults;
+use parbench::store::{ResultSink, load};
+use parbench::workload::WorkloadKind;
+
+fn tiny() -> Overrides {
+    Overrides {
+        workers: Some(vec![1, 2]),
+        tasks: Some(4),
+        iterations: Some(10_000),
+        sleep_ms: Some(5),
+        samples: Some(3),
+        warmup: Some(1),
+        ..Default::default()
+    }
+}
+
+fn ctx() -> ModelContext {
+    ModelContext {
+        worker_exe: Some(crate::parbench_exe()),
+    }
+}
+
+#[test]
+fn a_tiny_run_measures_every_cell_and_round_trips() {
+    let machine = MachineInfo::detect();
+    let config = build_config(Preset::Quick, &machine, &tiny()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sink = ResultSink::new(dir.path(), "2026-01-01T00:00:00Z");
+
+    struct Saving(ResultSink, usize);
+    impl Observer for Saving {
+        fn checkpoint(&mut self, r: &RunResults) -> parbench::Result<()> {
+            self.1 += 1;
+            self.0.save(r)
+        }
+    }
+    let mut obs = Saving(sink.clone(), 0);
+    let results = run(&config, &machine, &ctx(), &mut obs).unwrap();
+    assert!(obs.1 >= 4, "a checkpoint after every round");
+    assert!(results.complete && results.finished_utc.is_some());
+    assert_eq!(results.cells.len(), 3 * (1 + 5 * 2));
+    for c in &results.cells {
+        assert!(
+            c.checksum_ok && c.complete,
+            "{:?}/{} N={}",
+            c.workload,
+            c.model,
+            c.workers
+        );
+        assert_eq!(c.samples_s.len(), 3);
+        assert!(c.min_s <= c.median_s && c.median_s <= c.max_s);
+        assert!(c.ci95_s[0] <= c.median_s && c.median_s <= c.ci95_s[1]);
+        assert!(c.speedup.is_some() && c.efficiency.is_some());
+        assert_eq!(c.startup_s.is_some(), c.model.is_pool());
+        if c.workload == WorkloadKind::Io {
+            assert!(
+                c.median_s >= c.ideal_s.unwrap(),
+                "sleep cannot finish early"
+            );
+        }
+        if c.workload == WorkloadKind::Cpu {
+            assert!(c.cpu_time_s > 0.0, "the multiply loop used CPU");
+        }
+        if c.model.uses_processes() {
+            assert!(c.child_peak_rss_kib.unwrap_or(0) > 0);
+        }
+    }
+    let seq = results
+        .cells
+        .iter()
+        .find(|c| c.model == ModelKind::Sequential)
+        .unwrap();
+    assert_eq!(seq.speedup, Some(1.0));
+
+    let back = load(&sink.run_file).unwrap();
+    assert_eq!(back, results);
+    assert_eq!(load(&sink.latest_file).unwrap(), results);
+}
+
+#[test]
+fn invalid_plans_are_refused_before_anything_runs() {
+    let machine = MachineInfo::detect();
+    let mut config = build_config(Preset::Quick, &machine, &tiny()).unwrap();
+    config.samples = 0;
+    let err = run(&config, &machine, &ctx(), &mut Silent).unwrap_err();
+    assert!(err.to_string().contains("--samples"), "{err}");
+}
