@@ -102,8 +102,15 @@ pub fn results_table(r: &RunResults) -> String {
                 c.workers,
                 fmt_duration(c.median_s),
                 ci,
-                opt(c.speedup, |v| format!("{v:.2}×")),
-                opt(c.efficiency, |v| format!("{:.0}%", v * 100.0)),
+                // A speedup over doing nothing says nothing: noop rows show the cost per task.
+                opt(
+                    c.speedup.filter(|_| kind != WorkloadKind::Noop),
+                    |v| format!("{v:.2}×")
+                ),
+                opt(
+                    c.efficiency.filter(|_| kind != WorkloadKind::Noop),
+                    |v| format!("{:.0}%", v * 100.0)
+                ),
                 fmt_duration(c.cpu_time_s),
                 opt(c.startup_s, fmt_duration),
                 if c.checksum_ok {
