@@ -2,6 +2,7 @@
 //! turns them into library calls.
 
 use clap::{Args, Parser, Subcommand};
+use parbench::chart::render::Format;
 use parbench::model::ModelKind;
 use parbench::plan::Preset;
 use parbench::workload::WorkloadKind;
@@ -19,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Measure workloads × models × worker counts and write a JSON result file.
     Run(RunArgs),
+    /// Draw charts and write summary.md from one or more result files (several: compare machines).
+    Report(ReportArgs),
     /// Show the detected machine: CPU, cores, memory, OS.
     Info {
         /// Print JSON instead of a table.
@@ -61,7 +64,29 @@ pub struct RunArgs {
     /// Unrecorded warm-up batches per cell.
     #[arg(long)]
     pub warmup: Option<usize>,
-    /// Folder for the result files [default: reports/<host>].
+    /// Folder for the result files and the report [default: reports/<host>].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Name of this run in charts that compare machines [default: the hostname].
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Do not draw charts or write summary.md after the run.
+    #[arg(long)]
+    pub no_report: bool,
+    /// Chart format of the report.
+    #[arg(long, default_value = "png")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Result files (JSON written by `parbench run`); several files are compared as machines.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output folder [default: the folder of the file if one, else reports/machines].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Chart format.
+    #[arg(long, default_value = "png")]
+    pub format: Format,
 }

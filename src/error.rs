@@ -89,6 +89,9 @@ pub enum Error {
         /// What is wrong with it.
         detail: String,
     },
+    /// Drawing a chart failed.
+    #[error("cannot render chart {0}")]
+    Render(String),
     /// A result file of a schema version this build does not read.
     #[error("{}: schema_version {found} is not supported (this parbench reads {supported})", path.display())]
     SchemaVersion {

@@ -13,12 +13,15 @@
 //! The `parbench` binary is a thin command-line layer over these.
 #![deny(missing_docs)]
 
+pub mod analysis;
+pub mod chart;
 pub mod error;
 pub mod export;
 pub mod machine;
 pub mod measure;
 pub mod model;
 pub mod plan;
+pub mod report;
 pub mod result;
 pub mod store;
 pub mod worker;

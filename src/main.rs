@@ -6,12 +6,13 @@ mod progress;
 
 use anyhow::Context;
 use clap::Parser;
-use cli::{Cli, Command, RunArgs};
+use cli::{Cli, Command, ReportArgs, RunArgs};
 use parbench::export::table::{machine_table, results_table};
 use parbench::machine::MachineInfo;
 use parbench::measure::runner::{self, now_utc};
 use parbench::model::ModelContext;
 use parbench::plan::{Overrides, build_config};
+use parbench::report::write_report;
 use parbench::store::ResultSink;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,16 +48,23 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Worker => return ExitCode::from(parbench::worker::worker_main() as u8),
         Command::Info { json } => info(json),
+        Command::Report(args) => report(args),
         Command::Run(args) => run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("parbench: error: {e:#}");
+            // Bad options and bad input files are the user's to fix: exit 2.
             let usage = e.downcast_ref::<UsageError>().is_some()
                 || matches!(
                     e.downcast_ref::<parbench::Error>(),
-                    Some(parbench::Error::Config(_))
+                    Some(
+                        parbench::Error::Config(_)
+                            | parbench::Error::Read { .. }
+                            | parbench::Error::Parse { .. }
+                            | parbench::Error::SchemaVersion { .. }
+                    )
                 );
             ExitCode::from(if usage { 2 } else { 1 })
         }
@@ -84,6 +92,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         sleep_ms: args.sleep_ms,
         samples: args.samples,
         warmup: args.warmup,
+        label: args.label,
     };
     let config = build_config(args.preset, &machine, &overrides)?;
     let dir = args
@@ -120,5 +129,63 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         sink.run_file.display(),
         sink.latest_file.display()
     );
+    if !args.no_report {
+        let t0 = std::time::Instant::now();
+        let rep = write_report(
+            std::slice::from_ref(&results),
+            std::slice::from_ref(&sink.run_file),
+            &dir,
+            args.format,
+        )
+        .context("the results are saved, but the report failed")?;
+        print_verdicts(&rep);
+        eprintln!(
+            "parbench: report ({} files, {:.2} s) in {}; open {}",
+            rep.files.len(),
+            t0.elapsed().as_secs_f64(),
+            dir.display(),
+            dir.join("summary.md").display()
+        );
+    }
+    Ok(())
+}
+
+fn print_verdicts(rep: &parbench::report::Report) {
+    println!();
+    for a in &rep.analyses {
+        for (_, v) in &a.verdicts {
+            println!("{v}");
+        }
+    }
+}
+
+fn report(args: ReportArgs) -> anyhow::Result<()> {
+    let runs = args
+        .files
+        .iter()
+        .map(|f| parbench::store::load(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = args.out.unwrap_or_else(|| match args.files.as_slice() {
+        [one] => one
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), PathBuf::from),
+        _ => PathBuf::from("reports").join("machines"),
+    });
+    if out.exists() && !out.is_dir() {
+        return Err(UsageError(format!("--out {} is not a folder", out.display())).into());
+    }
+    let t0 = std::time::Instant::now();
+    let rep = write_report(&runs, &args.files, &out, args.format)?;
+    print_verdicts(&rep);
+    eprintln!(
+        "parbench: wrote {} files in {:.2} s to {}",
+        rep.files.len(),
+        t0.elapsed().as_secs_f64(),
+        out.display()
+    );
+    for f in &rep.files {
+        println!("{}", f.display());
+    }
     Ok(())
 }

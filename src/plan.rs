@@ -36,6 +36,9 @@ pub struct RunConfig {
     pub warmup: usize,
     /// Seed of the shuffled run order, so a run's order can be reproduced.
     pub shuffle_seed: u64,
+    /// A name for the run in charts comparing machines (`--label`); the hostname when absent.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 /// One measured configuration: a workload run by a model with N workers.
@@ -172,6 +175,7 @@ impl Preset {
                 samples: 5,
                 warmup: 1,
                 shuffle_seed: seed,
+                label: None,
             },
             Preset::Default => RunConfig {
                 preset: self,
@@ -196,6 +200,7 @@ impl Preset {
                 samples: 7,
                 warmup: 1,
                 shuffle_seed: seed,
+                label: None,
             },
             Preset::SeedCpu => {
                 let mut workers = sweep;
@@ -215,6 +220,7 @@ impl Preset {
                     samples: 7,
                     warmup: 1,
                     shuffle_seed: seed,
+                    label: None,
                 }
             }
             Preset::SeedIo => RunConfig {
@@ -228,6 +234,7 @@ impl Preset {
                 samples: 5,
                 warmup: 1,
                 shuffle_seed: seed,
+                label: None,
             },
         }
     }
@@ -292,6 +299,8 @@ pub struct Overrides {
     pub samples: Option<usize>,
     /// `--warmup`.
     pub warmup: Option<usize>,
+    /// `--label`.
+    pub label: Option<String>,
 }
 
 /// The preset's configuration with `o` applied, validated.
@@ -337,6 +346,12 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
     }
     if let Some(w) = o.warmup {
         c.warmup = w;
+    }
+    if let Some(l) = &o.label {
+        if l.trim().is_empty() {
+            return Err(Error::Config("--label must not be empty".into()));
+        }
+        c.label = Some(l.clone());
     }
     c.validate()?;
     Ok(c)

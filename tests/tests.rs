@@ -3,6 +3,7 @@
 
 mod cli;
 mod models;
+mod report;
 mod results;
 
 use std::path::PathBuf;

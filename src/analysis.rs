@@ -1,0 +1,323 @@
+//! Scaling analytics, pure (no IO, no clocks): Amdahl's-law fits, the Karp–Flatt metric, peak
+//! speedup, the worker count beyond which more workers stop helping, and one plain sentence per
+//! workload stating the verdict. Charts and summaries only display what this module computes.
+//!
+//! Amdahl: `S(n) = 1 / (f + (1 − f)/n)`, so `1/S − 1/n = f·(1 − 1/n)`: a line through the origin
+//! in `x = 1 − 1/n`, `y = 1/S − 1/n`. Every recorded sample (its wall time against the sequential
+//! median) is one point, so the least-squares slope `f` gets a t-based 95% interval from the
+//! residuals. Only counts where the law applies are used: for `cpu`, up to the cores that can run
+//! in parallel; for `io`, every count. Karp–Flatt is the same quantity per worker count,
+//! `e(n) = (1/S − 1/n)/(1 − 1/n)`: a serial fraction that grows with n points at overhead rather
+//! than an inherently serial part.
+
+use crate::machine::MachineInfo;
+use crate::model::ModelKind;
+use crate::result::{CellResult, RunResults};
+use crate::workload::{WorkloadKind, WorkloadSpec};
+use serde::{Deserialize, Serialize};
+
+/// A fitted serial fraction.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AmdahlFit {
+    /// The serial fraction f (0 = perfectly parallel).
+    pub serial_fraction: f64,
+    /// 95% confidence interval of f; `None` with a single point.
+    pub ci95: Option<[f64; 2]>,
+    /// Points used.
+    pub points: usize,
+    /// The largest worker count used.
+    pub max_workers: usize,
+}
+
+/// Fits Amdahl's law to `(workers, speedup)` points; points with one worker carry no
+/// information and are skipped. `None` without a usable point.
+pub fn amdahl_fit(points: &[(usize, f64)]) -> Option<AmdahlFit> {
+    let xy: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|(n, s)| *n > 1 && s.is_finite() && *s > 0.0)
+        .map(|&(n, s)| {
+            let inv_n = 1.0 / n as f64;
+            (1.0 - inv_n, 1.0 / s - inv_n)
+        })
+        .collect();
+    if xy.is_empty() {
+        return None;
+    }
+    let sxx: f64 = xy.iter().map(|(x, _)| x * x).sum();
+    let sxy: f64 = xy.iter().map(|(x, y)| x * y).sum();
+    let f = sxy / sxx;
+    let m = xy.len();
+    let ci95 = (m >= 2).then(|| {
+        let rss: f64 = xy.iter().map(|(x, y)| (y - f * x).powi(2)).sum();
+        let se = (rss / (m - 1) as f64 / sxx).sqrt();
+        let half = t_975(m - 1) * se;
+        [f - half, f + half]
+    });
+    Some(AmdahlFit {
+        serial_fraction: f,
+        ci95,
+        points: m,
+        max_workers: points.iter().map(|p| p.0).max().unwrap_or(1),
+    })
+}
+
+/// The 97.5% quantile of Student's t with `df` degrees of freedom.
+fn t_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::INFINITY,
+        1..=30 => TABLE[df - 1],
+        31..=60 => 2.00,
+        61..=120 => 1.98,
+        _ => 1.96,
+    }
+}
+
+/// The Karp–Flatt metric for a speedup `s` with `n > 1` workers.
+pub fn karp_flatt(n: usize, s: f64) -> Option<f64> {
+    (n > 1 && s > 0.0).then(|| {
+        let inv_n = 1.0 / n as f64;
+        (1.0 / s - inv_n) / (1.0 - inv_n)
+    })
+}
+
+/// How one model scales on one workload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelScaling {
+    /// Workload.
+    pub workload: WorkloadKind,
+    /// Model.
+    pub model: ModelKind,
+    /// Amdahl fit, where the law applies (not for `noop`).
+    pub amdahl: Option<AmdahlFit>,
+    /// Karp–Flatt metric per worker count (> 1).
+    pub karp_flatt: Vec<(usize, f64)>,
+    /// Highest median speedup.
+    pub peak_speedup: f64,
+    /// Worker count of the peak.
+    pub peak_workers: usize,
+    /// The smallest worker count reaching 95% of the peak: adding workers beyond it stops
+    /// helping (within the noise of a shared machine).
+    pub saturation_workers: usize,
+    /// The largest worker count measured, and the speedup there.
+    pub max_workers: (usize, f64),
+}
+
+/// Everything the analytics say about one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// Per workload and model.
+    pub scaling: Vec<ModelScaling>,
+    /// One sentence per workload.
+    pub verdicts: Vec<(WorkloadKind, String)>,
+}
+
+/// Per-sample speedups of a cell against the baseline median.
+fn sample_speedups(cell: &CellResult, baseline_median: f64) -> impl Iterator<Item = f64> + '_ {
+    cell.samples_s.iter().map(move |t| baseline_median / t)
+}
+
+/// Analyses a run.
+pub fn analyse(r: &RunResults) -> Analysis {
+    let mut scaling = Vec::new();
+    for workload in WorkloadKind::ALL {
+        let cells: Vec<&CellResult> = r.cells.iter().filter(|c| c.workload == workload).collect();
+        let baseline = baseline_median(&cells);
+        let mut models: Vec<ModelKind> = cells.iter().map(|c| c.model).collect();
+        models.dedup();
+        for model in models {
+            if model == ModelKind::Sequential {
+                continue;
+            }
+            let mine: Vec<&&CellResult> = cells.iter().filter(|c| c.model == model).collect();
+            let with_speedup: Vec<(usize, f64)> = mine
+                .iter()
+                .filter_map(|c| c.speedup.map(|s| (c.workers, s)))
+                .collect();
+            let Some(&(peak_workers, peak_speedup)) =
+                with_speedup.iter().max_by(|a, b| a.1.total_cmp(&b.1))
+            else {
+                continue;
+            };
+            let saturation_workers = with_speedup
+                .iter()
+                .filter(|(_, s)| *s >= 0.95 * peak_speedup)
+                .map(|(n, _)| *n)
+                .min()
+                .unwrap_or(peak_workers);
+            let max_workers = *with_speedup.iter().max_by_key(|(n, _)| *n).unwrap();
+            let parallel_limit = match workload {
+                WorkloadKind::Cpu => r.machine.logical_cores,
+                _ => usize::MAX,
+            };
+            let amdahl = match (workload, baseline) {
+                (WorkloadKind::Noop, _) | (_, None) => None,
+                (_, Some(b)) => {
+                    let points: Vec<(usize, f64)> = mine
+                        .iter()
+                        .filter(|c| c.workers <= parallel_limit)
+                        .flat_map(|c| sample_speedups(c, b).map(|s| (c.workers, s)))
+                        .collect();
+                    amdahl_fit(&points)
+                }
+            };
+            scaling.push(ModelScaling {
+                workload,
+                model,
+                amdahl,
+                karp_flatt: with_speedup
+                    .iter()
+                    .filter_map(|&(n, s)| karp_flatt(n, s).map(|e| (n, e)))
+                    .collect(),
+                peak_speedup,
+                peak_workers,
+                saturation_workers,
+                max_workers,
+            });
+        }
+    }
+    let verdicts = WorkloadKind::ALL
+        .into_iter()
+        .filter_map(|w| verdict(r, w, &scaling).map(|v| (w, v)))
+        .collect();
+    Analysis { scaling, verdicts }
+}
+
+/// The sequential median of a workload's cells, or the ideal sequential time for `io`.
+fn baseline_median(cells: &[&CellResult]) -> Option<f64> {
+    if let Some(seq) = cells.iter().find(|c| c.model == ModelKind::Sequential) {
+        return Some(seq.median_s);
+    }
+    cells.first().and_then(|c| match c.params {
+        WorkloadSpec::Io { sleep_ms } => Some(c.tasks as f64 * sleep_ms as f64 / 1000.0),
+        _ => None,
+    })
+}
+
+fn core_note(n: usize, m: &MachineInfo) -> String {
+    let physical = m.physical_cores.unwrap_or(m.logical_cores);
+    if n == physical && n == m.logical_cores {
+        format!(" (= the {n} cores)")
+    } else if n == physical {
+        format!(" (= the {n} physical cores)")
+    } else if n == m.logical_cores {
+        format!(" (= the {n} logical cores)")
+    } else if n > m.logical_cores {
+        format!(" (more than the {} logical cores)", m.logical_cores)
+    } else {
+        String::new()
+    }
+}
+
+/// One plain sentence stating what a workload showed.
+fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> Option<String> {
+    let mine: Vec<&ModelScaling> = scaling.iter().filter(|s| s.workload == workload).collect();
+    if workload == WorkloadKind::Noop {
+        let mut costs: Vec<(ModelKind, f64)> = Vec::new();
+        for c in r.cells.iter().filter(|c| c.workload == workload) {
+            match costs.iter_mut().find(|(m, _)| *m == c.model) {
+                Some((_, best)) => *best = best.min(c.per_task_s),
+                None => costs.push((c.model, c.per_task_s)),
+            }
+        }
+        costs.retain(|(m, _)| *m != ModelKind::Sequential);
+        costs.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let (cheap, dear) = (costs.first()?, costs.last()?);
+        return Some(format!(
+            "Cost per task: from {} for {} to {} for {} ({:.0}× more), at each model's best worker count.",
+            crate::export::fmt_duration(cheap.1),
+            cheap.0,
+            crate::export::fmt_duration(dear.1),
+            dear.0,
+            dear.1 / cheap.1
+        ));
+    }
+    let best = mine
+        .iter()
+        .max_by(|a, b| a.peak_speedup.total_cmp(&b.peak_speedup))?;
+    let ideal = r
+        .cells
+        .iter()
+        .find(|c| c.workload == workload && c.model == best.model && c.workers == best.peak_workers)
+        .and_then(|c| c.ideal_speedup);
+    let label = match workload {
+        WorkloadKind::Cpu => "CPU-bound",
+        WorkloadKind::Io => "IO-bound",
+        WorkloadKind::Noop => unreachable!(),
+    };
+    let mut s = format!(
+        "{label}: {} reaches {:.2}× at {} workers{}",
+        best.model,
+        best.peak_speedup,
+        best.peak_workers,
+        core_note(best.peak_workers, &r.machine)
+    );
+    if let Some(i) = ideal {
+        s += &format!(", ideal {i:.2}×");
+    }
+    let (max_n, at_max) = best.max_workers;
+    if best.saturation_workers < max_n {
+        s += &format!(
+            "; beyond {} workers more add nothing ({max_n} workers: {at_max:.2}×).",
+            best.saturation_workers
+        );
+    } else {
+        s += &format!(
+            "; it still grows at the largest count tried ({max_n}), so waiting, not the {} cores, bounds it.",
+            r.machine.logical_cores
+        );
+    }
+    Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn amdahl(f: f64, n: usize) -> f64 {
+        1.0 / (f + (1.0 - f) / n as f64)
+    }
+
+    #[test]
+    fn recovers_a_known_serial_fraction_within_one_percent() {
+        for f in [0.02, 0.1, 0.3] {
+            // Deterministic ±1% multiplicative noise on every point.
+            let mut points = Vec::new();
+            for (i, n) in [2usize, 4, 8, 16, 32].iter().enumerate() {
+                for j in 0..5 {
+                    let noise = 1.0 + 0.01 * (((i * 5 + j) as f64 * 2.399).sin());
+                    points.push((*n, amdahl(f, *n) * noise));
+                }
+            }
+            let fit = amdahl_fit(&points).unwrap();
+            assert!(
+                (fit.serial_fraction - f).abs() <= 0.01 * f.max(0.01) + 0.002,
+                "f={f}: fitted {}",
+                fit.serial_fraction
+            );
+            let [lo, hi] = fit.ci95.unwrap();
+            assert!(lo <= f && f <= hi, "f={f} outside [{lo}, {hi}]");
+        }
+        let exact = amdahl_fit(&[(2, amdahl(0.25, 2)), (8, amdahl(0.25, 8))]).unwrap();
+        assert!((exact.serial_fraction - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn one_worker_points_carry_no_information() {
+        assert!(amdahl_fit(&[(1, 1.0), (1, 0.9)]).is_none());
+        let single = amdahl_fit(&[(1, 1.0), (2, 1.5)]).unwrap();
+        assert_eq!(single.points, 1);
+        assert!(single.ci95.is_none());
+    }
+
+    #[test]
+    fn karp_flatt_matches_amdahl_for_exact_data() {
+        let e = karp_flatt(4, amdahl(0.2, 4)).unwrap();
+        assert!((e - 0.2).abs() < 1e-12);
+        assert!(karp_flatt(1, 1.0).is_none());
+    }
+}

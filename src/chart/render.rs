@@ -1,0 +1,331 @@
+//! Draws a [`Figure`] with plotters into PNG or SVG bytes. Text uses DejaVu Sans embedded in the
+//! binary (the `dejavu` crate, through plotters' `ab_glyph` feature): no fontconfig or other
+//! system library is needed. Rendering happens in memory; writing files is the caller's job.
+
+use super::{Figure, Panel, Series, YAxis};
+use crate::error::{Error, Result};
+use crate::export::fmt_duration;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::sync::Once;
+
+/// Output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// PNG image.
+    Png,
+    /// SVG document.
+    Svg,
+}
+
+impl Format {
+    /// File extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "png" => Ok(Format::Png),
+            "svg" => Ok(Format::Svg),
+            _ => Err(format!("unknown format '{s}' (expected png or svg)")),
+        }
+    }
+}
+
+const FONT: &str = "sans-serif";
+
+fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bytes are a valid TrueType font shipped by the dejavu crate.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+/// Series colours: the six models first (sequential grey, threads red, thread-pool orange, rayon
+/// green, processes blue, process-pool purple), then more for machines.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(110, 110, 110),
+    RGBColor(214, 39, 40),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(31, 119, 180),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+fn color(i: usize) -> RGBColor {
+    if i == usize::MAX {
+        BLACK
+    } else {
+        PALETTE[i % PALETTE.len()]
+    }
+}
+
+/// Renders `fig` to bytes in `format`.
+pub fn render(fig: &Figure, format: Format) -> Result<Vec<u8>> {
+    register_fonts();
+    let fail = |e: String| Error::Render(format!("{}: {e}", fig.name));
+    match format {
+        Format::Svg => {
+            let mut text = String::new();
+            {
+                let root = SVGBackend::with_string(&mut text, fig.size).into_drawing_area();
+                draw_figure(&root, fig).map_err(fail)?;
+                root.present().map_err(|e| fail(e.to_string()))?;
+            }
+            Ok(text.into_bytes())
+        }
+        Format::Png => {
+            let (w, h) = fig.size;
+            let mut rgb = vec![0u8; (w * h * 3) as usize];
+            {
+                let root = BitMapBackend::with_buffer(&mut rgb, fig.size).into_drawing_area();
+                draw_figure(&root, fig).map_err(fail)?;
+                root.present().map_err(|e| fail(e.to_string()))?;
+            }
+            let mut png_bytes = Vec::new();
+            let mut enc = png::Encoder::new(&mut png_bytes, w, h);
+            enc.set_color(png::ColorType::Rgb);
+            enc.set_depth(png::BitDepth::Eight);
+            enc.set_compression(png::Compression::High);
+            let mut writer = enc.write_header().map_err(|e| fail(e.to_string()))?;
+            writer
+                .write_image_data(&rgb)
+                .map_err(|e| fail(e.to_string()))?;
+            writer.finish().map_err(|e| fail(e.to_string()))?;
+            Ok(png_bytes)
+        }
+    }
+}
+
+fn draw_figure<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    fig: &Figure,
+) -> std::result::Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let (head, body) = root.split_vertically(96);
+    head.draw(&Text::new(
+        fig.title.clone(),
+        (16, 10),
+        (FONT, 26).into_font().style(FontStyle::Bold),
+    ))
+    .map_err(e)?;
+    // The subtitle's parts (separated by " | ") go on up to two lines.
+    let parts: Vec<&str> = fig.subtitle.split(" | ").collect();
+    let half = parts.len().div_ceil(2);
+    for (i, line) in [parts[..half].join(" | "), parts[half..].join(" | ")]
+        .iter()
+        .enumerate()
+    {
+        head.draw(&Text::new(
+            line.clone(),
+            (16, 44 + 22 * i as i32),
+            (FONT, 15).into_font().color(&RGBColor(70, 70, 70)),
+        ))
+        .map_err(e)?;
+    }
+    let columns = fig.columns.max(1);
+    let rows = fig.panels.len().div_ceil(columns).max(1);
+    let areas = body.split_evenly((rows, columns));
+    for (panel, area) in fig.panels.iter().zip(areas.iter()) {
+        draw_panel(area, panel).map_err(e)?;
+    }
+    Ok(())
+}
+
+/// x positions are log2 of the worker count.
+fn x_of(n: f64) -> f64 {
+    n.max(1e-9).log2()
+}
+
+fn y_of(axis: YAxis, v: f64) -> f64 {
+    match axis {
+        YAxis::LogSeconds => v.max(1e-12).log10(),
+        _ => v,
+    }
+}
+
+fn y_label(axis: YAxis, v: f64) -> String {
+    match axis {
+        YAxis::Times => format!("{v:.1}×"),
+        YAxis::Percent => format!("{:.0}%", v * 100.0),
+        YAxis::Seconds => fmt_duration(v),
+        YAxis::LogSeconds => {
+            if (v - v.round()).abs() < 1e-6 {
+                fmt_duration(10f64.powf(v.round()))
+            } else {
+                String::new()
+            }
+        }
+    }
+}
+
+fn x_label(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-6 && v.round() >= 0.0 {
+        format!("{}", 2u64.saturating_pow(v.round() as u32))
+    } else {
+        String::new()
+    }
+}
+
+fn bounds(panel: &Panel) -> ((f64, f64), (f64, f64)) {
+    let pts = || panel.series.iter().flat_map(|s| s.points.iter());
+    let xs: Vec<f64> = pts().map(|p| x_of(p.x)).collect();
+    let (mut x0, mut x1) = xs
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+    for (m, _) in &panel.markers {
+        x1 = x1.max(x_of(*m));
+        x0 = x0.min(x_of(*m));
+    }
+    if x0 > x1 {
+        (x0, x1) = (0.0, 1.0);
+    }
+    let pad = ((x1 - x0) * 0.08).max(0.3);
+    let ys: Vec<f64> = pts()
+        .flat_map(|p| {
+            let (lo, hi) = p.range.unwrap_or((p.y, p.y));
+            [p.y, lo, hi]
+        })
+        .filter(|v| v.is_finite())
+        .map(|v| y_of(panel.y_axis, v))
+        .collect();
+    let ymax = ys.iter().copied().fold(f64::MIN, f64::max);
+    let ymin = ys.iter().copied().fold(f64::MAX, f64::min);
+    let (y0, y1) = match panel.y_axis {
+        YAxis::LogSeconds => (ymin.floor(), ymax.ceil().max(ymin.floor() + 1.0)),
+        YAxis::Percent => (0.0, panel.y_max.unwrap_or(ymax).max(1.0) * 1.1),
+        _ => (0.0, panel.y_max.unwrap_or(ymax).max(1e-9) * 1.1),
+    };
+    ((x0 - pad, x1 + pad), (y0, y1))
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let ((x0, x1), (y0, y1)) = bounds(panel);
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .margin(14)
+        .x_label_area_size(48)
+        .y_label_area_size(96);
+    if !panel.caption.is_empty() {
+        builder.caption(
+            &panel.caption,
+            (FONT, 20).into_font().style(FontStyle::Bold),
+        );
+    }
+    let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
+    let axis = panel.y_axis;
+    chart
+        .configure_mesh()
+        .x_desc(panel.x_desc.as_str())
+        .y_desc(panel.y_desc.as_str())
+        .x_labels(24)
+        .x_label_formatter(&|v| x_label(*v))
+        .y_label_formatter(&|v| y_label(axis, *v))
+        .max_light_lines(2)
+        .light_line_style(RGBColor(240, 240, 240))
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
+        .draw()?;
+
+    let marker_style = RGBColor(150, 150, 150).stroke_width(1);
+    for (n, label) in &panel.markers {
+        let x = x_of(*n);
+        chart.draw_series(DashedLineSeries::new(
+            [(x, y0), (x, y1)],
+            6,
+            4,
+            marker_style,
+        ))?;
+        chart.draw_series(std::iter::once(Text::new(
+            label.clone(),
+            (x, y1 - (y1 - y0) * 0.03),
+            (FONT, 14).into_font().color(&RGBColor(90, 90, 90)),
+        )))?;
+    }
+
+    // Dodge: shift each model's points sideways a little so error bars at the same worker
+    // count do not hide each other.
+    let real = panel.series.iter().filter(|s| !s.reference).count();
+    let step = (x1 - x0) * 0.006;
+    let mut k = 0;
+    for s in &panel.series {
+        let dx = if s.reference {
+            0.0
+        } else {
+            k += 1;
+            (k as f64 - (real as f64 + 1.0) / 2.0) * step
+        };
+        draw_series(&mut chart, s, axis, dx)?;
+    }
+    let position = match axis {
+        YAxis::Seconds | YAxis::LogSeconds => SeriesLabelPosition::UpperRight,
+        _ => SeriesLabelPosition::UpperLeft,
+    };
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .label_font((FONT, 15))
+        .draw()?;
+    Ok(())
+}
+
+fn draw_series<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    s: &Series,
+    axis: YAxis,
+    dx: f64,
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let c = color(s.color);
+    let pts: Vec<(f64, f64)> = s
+        .points
+        .iter()
+        .map(|p| (x_of(p.x) + dx, y_of(axis, p.y)))
+        .collect();
+    if s.reference {
+        chart
+            .draw_series(DashedLineSeries::new(pts.clone(), 10, 6, c.stroke_width(2)))?
+            .label(&s.name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], c.stroke_width(2)));
+        return Ok(());
+    }
+    chart
+        .draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))?
+        .label(&s.name)
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], c.stroke_width(3)));
+    chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 4, c.filled())))?;
+    chart.draw_series(s.points.iter().filter_map(|p| {
+        let (lo, hi) = p.range?;
+        Some(ErrorBar::new_vertical(
+            x_of(p.x) + dx,
+            y_of(axis, lo),
+            y_of(axis, p.y),
+            y_of(axis, hi),
+            c.stroke_width(2),
+            10,
+        ))
+    }))?;
+    Ok(())
+}

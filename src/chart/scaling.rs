@@ -1,0 +1,182 @@
+//! Per-workload scaling charts of one run: `speedup-<workload>`, `efficiency-<workload>` and
+//! `time-<workload>`, one line per model with confidence-interval bars, the ideal dashed, and
+//! markers at the core counts.
+
+use super::{Figure, Panel, Point, Series, YAxis, core_markers, machine_line, model_color};
+use crate::model::ModelKind;
+use crate::result::{CellResult, RunResults};
+use crate::workload::{WorkloadKind, WorkloadSpec};
+
+/// What a panel plots of each cell.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Metric {
+    /// Speedup against sequential.
+    Speedup,
+    /// Speedup ÷ workers.
+    Efficiency,
+    /// Median wall time.
+    Time,
+}
+
+fn value(c: &CellResult, metric: Metric) -> Option<Point> {
+    let workers = c.workers as f64;
+    match metric {
+        Metric::Speedup => c.speedup.map(|y| Point {
+            x: workers,
+            y,
+            range: c.speedup_ci95.map(|[lo, hi]| (lo, hi)),
+        }),
+        Metric::Efficiency => c.efficiency.map(|y| Point {
+            x: workers,
+            y,
+            range: c.speedup_ci95.map(|[lo, hi]| (lo / workers, hi / workers)),
+        }),
+        Metric::Time => Some(Point {
+            x: workers,
+            y: c.median_s,
+            range: Some((c.ci95_s[0], c.ci95_s[1])),
+        }),
+    }
+}
+
+/// One line per model (sequential left out of speedup and efficiency: it is the baseline).
+pub fn model_series(cells: &[&CellResult], metric: Metric) -> Vec<Series> {
+    let mut models: Vec<ModelKind> = cells.iter().map(|c| c.model).collect();
+    models.sort();
+    models.dedup();
+    models
+        .into_iter()
+        .filter(|m| metric == Metric::Time || *m != ModelKind::Sequential)
+        .map(|m| {
+            let mut points: Vec<Point> = cells
+                .iter()
+                .filter(|c| c.model == m)
+                .filter_map(|c| value(c, metric))
+                .collect();
+            points.sort_by(|a, b| a.x.total_cmp(&b.x));
+            Series {
+                name: m.name().to_string(),
+                color: model_color(m),
+                points,
+                reference: false,
+            }
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect()
+}
+
+/// The dashed ideal line of a metric over the worker counts of `cells`.
+fn ideal_series(cells: &[&CellResult], metric: Metric) -> Option<Series> {
+    let mut xs: Vec<usize> = cells.iter().map(|c| c.workers).collect();
+    xs.sort_unstable();
+    xs.dedup();
+    let first = cells.first()?;
+    let points: Vec<Point> = xs
+        .into_iter()
+        .filter_map(|n| {
+            let cell = cells
+                .iter()
+                .find(|c| c.workers == n && c.model != ModelKind::Sequential)?;
+            let y = match metric {
+                Metric::Speedup => cell.ideal_speedup?,
+                Metric::Efficiency => cell.ideal_speedup? / n as f64,
+                Metric::Time => match first.params {
+                    WorkloadSpec::Io { .. } => cell.ideal_s?,
+                    _ => return None,
+                },
+            };
+            Some(Point {
+                x: n as f64,
+                y,
+                range: None,
+            })
+        })
+        .collect();
+    (!points.is_empty()).then(|| Series {
+        name: match (metric, first.params) {
+            (Metric::Time, _) => "ideal ceil(T/N)×sleep".into(),
+            (_, WorkloadSpec::Cpu { .. }) => "ideal (bounded by cores)".into(),
+            _ => "ideal".into(),
+        },
+        color: usize::MAX,
+        points,
+        reference: true,
+    })
+}
+
+/// A panel of one metric for one workload of a run.
+pub fn panel(
+    r: &RunResults,
+    workload: WorkloadKind,
+    metric: Metric,
+    caption: String,
+) -> Option<Panel> {
+    let cells: Vec<&CellResult> = r.cells.iter().filter(|c| c.workload == workload).collect();
+    let mut series = model_series(&cells, metric);
+    if series.is_empty() {
+        return None;
+    }
+    if let Some(ideal) = ideal_series(&cells, metric) {
+        series.push(ideal);
+    }
+    let (y_desc, y_axis) = match metric {
+        Metric::Speedup => ("speedup over sequential (×)", YAxis::Times),
+        Metric::Efficiency => ("efficiency (speedup ÷ workers)", YAxis::Percent),
+        Metric::Time => ("median wall time per batch", YAxis::Seconds),
+    };
+    Some(Panel {
+        caption,
+        x_desc: "workers N (log2 scale)".into(),
+        y_desc: y_desc.into(),
+        y_axis,
+        series,
+        markers: core_markers(&r.machine),
+        y_max: None,
+    })
+}
+
+/// "12 tasks × 10000000 multiplies, median of 7 samples, bars: 98% CI of the median".
+pub fn how_measured(r: &RunResults, workload: WorkloadKind) -> String {
+    let Some(c) = r.cells.iter().find(|c| c.workload == workload) else {
+        return String::new();
+    };
+    let what = match c.params {
+        WorkloadSpec::Cpu { iterations } => format!("{} tasks × {iterations} multiplies", c.tasks),
+        WorkloadSpec::Io { sleep_ms } => format!("{} tasks × {sleep_ms} ms sleep", c.tasks),
+        WorkloadSpec::Noop => format!("{} empty tasks", c.tasks),
+    };
+    format!(
+        "{what}; median of {} samples; bars: {:.1}% CI of the median",
+        c.samples_s.len(),
+        c.ci_level * 100.0
+    )
+}
+
+/// `speedup-`, `efficiency-` and `time-<workload>` for every workload with a baseline.
+pub fn figures(r: &RunResults) -> Vec<Figure> {
+    let mut out = Vec::new();
+    for workload in [WorkloadKind::Cpu, WorkloadKind::Io] {
+        for (metric, stem, title) in [
+            (Metric::Speedup, "speedup", "Speedup"),
+            (Metric::Efficiency, "efficiency", "Efficiency"),
+            (Metric::Time, "time", "Wall time"),
+        ] {
+            let Some(p) = panel(r, workload, metric, String::new()) else {
+                continue;
+            };
+            out.push(Figure {
+                name: format!("{stem}-{workload}"),
+                title: format!("{title} of the {workload} workload by model and workers"),
+                subtitle: format!(
+                    "{} | {}",
+                    machine_line(&r.machine),
+                    how_measured(r, workload)
+                ),
+                panels: vec![p],
+                columns: 1,
+                size: (1000, 640),
+            });
+        }
+    }
+    out
+}

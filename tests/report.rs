@@ -1,0 +1,225 @@
+//! Charts and reports: images decode and are not blank, SVGs name every model, several machines
+//! give one series each, bad input files are refused with exit code 2.
+
+use assert_cmd::Command;
+use parbench::chart::render::{Format, render};
+use parbench::chart::{Figure, machines, run_figures};
+use parbench::machine::MachineInfo;
+use parbench::model::ModelKind;
+use parbench::plan::{Overrides, Preset, build_config};
+use parbench::report::write_report;
+use parbench::result::{RawCell, RunResults, SCHEMA_VERSION, derive};
+use parbench::workload::WorkloadSpec;
+use std::path::PathBuf;
+
+/// A synthetic run: cpu scales to `cores`, io scales with N, noop costs grow with model weight.
+pub fn synthetic_run(host: &str, cores: usize) -> RunResults {
+    let mut machine = MachineInfo::detect();
+    machine.hostname = host.into();
+    machine.host_slug = host.into();
+    machine.physical_cores = Some(cores);
+    machine.logical_cores = cores;
+    let o = Overrides {
+        workers: Some(vec![1, 2, 4, 8]),
+        ..Default::default()
+    };
+    let config = build_config(Preset::Quick, &machine, &o).unwrap();
+    let mut raw = Vec::new();
+    for cell in config.cells() {
+        let n = cell.workers as f64;
+        let base = match cell.workload.spec {
+            WorkloadSpec::Cpu { .. } => 1.0 / n.min(cores as f64),
+            WorkloadSpec::Io { .. } => 1.0 / n,
+            WorkloadSpec::Noop => 1e-3 * (1 + cell.model as usize) as f64,
+        };
+        let t = if cell.model == ModelKind::Sequential {
+            1.0
+        } else {
+            base * 1.02
+        };
+        raw.push(RawCell {
+            params: cell.workload.spec,
+            model: cell.model,
+            workers: cell.workers,
+            tasks: cell.workload.tasks,
+            samples_s: (0..5).map(|i| t * (1.0 + 0.01 * i as f64)).collect(),
+            cpu_s: vec![t; 5],
+            voluntary_cs: vec![1; 5],
+            involuntary_cs: vec![1; 5],
+            peak_rss_kib: 1,
+            child_peak_rss_kib: None,
+            startup_s: None,
+            expected_checksum: 7,
+            checksum: 7,
+            checksum_ok: true,
+            planned_samples: 5,
+        });
+    }
+    RunResults {
+        schema_version: SCHEMA_VERSION,
+        started_utc: "2026-01-01T00:00:00Z".into(),
+        finished_utc: Some("2026-01-01T00:01:00Z".into()),
+        complete: true,
+        cells: derive(&raw, cores),
+        machine,
+        config,
+    }
+}
+
+fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+fn variance(pixels: &[u8]) -> f64 {
+    let mean = pixels.iter().map(|&p| p as f64).sum::<f64>() / pixels.len() as f64;
+    pixels
+        .iter()
+        .map(|&p| (p as f64 - mean).powi(2))
+        .sum::<f64>()
+        / pixels.len() as f64
+}
+
+#[test]
+fn every_png_decodes_at_its_size_and_is_not_blank() {
+    let run = synthetic_run("box", 2);
+    let figs: Vec<Figure> = run_figures(&run);
+    let names: Vec<&str> = figs.iter().map(|f| f.name.as_str()).collect();
+    for expected in [
+        "speedup-cpu",
+        "efficiency-cpu",
+        "time-cpu",
+        "speedup-io",
+        "efficiency-io",
+        "time-io",
+        "cost-per-task",
+        "cpu-vs-io",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    for fig in &figs {
+        let (w, h, pixels) = decode(&render(fig, Format::Png).unwrap());
+        assert_eq!((w, h), fig.size, "{}", fig.name);
+        assert!(variance(&pixels) > 100.0, "{} looks blank", fig.name);
+    }
+}
+
+#[test]
+fn svgs_name_every_model_and_carry_their_text() {
+    let run = synthetic_run("box", 2);
+    let fig = run_figures(&run)
+        .into_iter()
+        .find(|f| f.name == "speedup-cpu")
+        .unwrap();
+    let svg = String::from_utf8(render(&fig, Format::Svg).unwrap()).unwrap();
+    for m in ModelKind::ALL {
+        if m != ModelKind::Sequential {
+            // plotters puts each text's content on a line of its own.
+            assert!(
+                svg.lines().any(|l| l.trim() == m.name()),
+                "{m} not in the SVG"
+            );
+        }
+    }
+    assert!(svg.contains("box"), "the machine is named");
+}
+
+#[test]
+fn several_machines_give_one_series_per_machine() {
+    let runs = vec![synthetic_run("laptop", 2), synthetic_run("server", 8)];
+    let figs = machines::figures(&runs);
+    assert_eq!(figs.len(), 2, "cpu and io");
+    for f in &figs {
+        assert_eq!(
+            f.panels.len(),
+            2 * 5,
+            "speedup and efficiency for each of 5 models"
+        );
+        for p in &f.panels {
+            let names: Vec<&str> = p.series.iter().map(|s| s.name.as_str()).collect();
+            assert_eq!(names, ["laptop", "server"], "{}", p.caption);
+        }
+        let (w, h, pixels) = decode(&render(f, Format::Png).unwrap());
+        assert_eq!((w, h), f.size);
+        assert!(variance(&pixels) > 100.0);
+    }
+}
+
+#[test]
+fn a_report_folder_has_charts_analysis_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = synthetic_run("box", 2);
+    let rep = write_report(
+        std::slice::from_ref(&run),
+        &[PathBuf::from("r.json")],
+        dir.path(),
+        Format::Png,
+    )
+    .unwrap();
+    assert_eq!(rep.files.len(), 8 + 2);
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(md.contains("![speedup-cpu.png](speedup-cpu.png)"));
+    assert!(
+        md.contains("CPU-bound:") && md.contains("IO-bound:"),
+        "{md}"
+    );
+    assert!(md.contains("Amdahl"));
+    let a: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("analysis.json")).unwrap()).unwrap();
+    assert!(a[0]["scaling"].as_array().unwrap().len() >= 10);
+}
+
+#[test]
+fn the_verdict_names_the_core_count_where_cpu_work_stops_scaling() {
+    let run = synthetic_run("box", 2);
+    let a = parbench::analysis::analyse(&run);
+    let cpu = &a.verdicts[0].1;
+    assert!(cpu.starts_with("CPU-bound:"), "{cpu}");
+    assert!(cpu.contains("beyond 2 workers more add nothing"), "{cpu}");
+    let io = &a.verdicts[1].1;
+    assert!(io.contains("still grows"), "{io}");
+}
+
+#[test]
+fn bad_or_missing_input_files_exit_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = [
+        ("empty.json", "".to_string()),
+        (
+            "truncated.json",
+            "{\"schema_version\": 1, \"cells\": [".to_string(),
+        ),
+        ("future.json", "{\"schema_version\": 999}".to_string()),
+        ("other.json", "{\"hello\": 1}".to_string()),
+    ];
+    for (name, text) in &bad {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let out = Command::new(crate::parbench_exe())
+            .arg("report")
+            .arg(&p)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(stderr.contains(name), "{name}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+    Command::new(crate::parbench_exe())
+        .args(["report", "/nonexistent/latest.json"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("/nonexistent/latest.json"));
+    assert!(
+        !dir.path().join("out").exists(),
+        "nothing written for bad input"
+    );
+}
