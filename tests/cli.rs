@@ -41,8 +41,41 @@ fn a_tiny_run_prints_a_table_and_writes_json() {
         .stderr(predicate::str::contains("latest.json"));
     let latest = parbench::store::load(&out.join("latest.json")).unwrap();
     assert!(latest.complete);
-    let files = std::fs::read_dir(&out).unwrap().count();
-    assert_eq!(files, 2, "<timestamp>.json and latest.json, no temp files");
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert!(
+        files.iter().all(|f| !f.starts_with('.')),
+        "no temp files: {files:?}"
+    );
+    for expected in [
+        "latest.json",
+        "summary.md",
+        "analysis.json",
+        "speedup-cpu.png",
+        "cpu-vs-io.png",
+    ] {
+        assert!(
+            files.iter().any(|f| f == expected),
+            "{expected} missing: {files:?}"
+        );
+    }
+    assert_eq!(files.iter().filter(|f| f.ends_with(".json")).count(), 3);
+}
+
+#[test]
+fn no_report_writes_only_the_results() {
+    let dir = tempfile::tempdir().unwrap();
+    parbench()
+        .args(TINY)
+        .args(["--workload", "noop", "--no-report", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let files = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(files, 2, "<timestamp>.json and latest.json");
 }
 
 #[test]
