@@ -3,6 +3,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use parbench::chart::render::Format;
+use parbench::compare::Metric;
+use parbench::export::services::ServiceFormat;
 use parbench::model::ModelKind;
 use parbench::plan::Preset;
 use parbench::workload::WorkloadKind;
@@ -22,6 +24,10 @@ pub enum Command {
     Run(RunArgs),
     /// Draw charts and write summary.md from one or more result files (several: compare machines).
     Report(ReportArgs),
+    /// Compare two result files cell by cell; exit 1 if any cell regressed.
+    Compare(CompareArgs),
+    /// Write a result file in a continuous-benchmarking service's format.
+    Export(ExportArgs),
     /// Show the detected machine: CPU, cores, memory, OS.
     Info {
         /// Print JSON instead of a table.
@@ -89,4 +95,63 @@ pub struct ReportArgs {
     /// Chart format.
     #[arg(long, default_value = "png")]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The reference result file.
+    pub baseline: PathBuf,
+    /// The result file to judge.
+    pub current: PathBuf,
+    /// What to compare: time (same machine only), speedup or efficiency.
+    #[arg(long, default_value = "speedup")]
+    pub metric: Metric,
+    /// Smallest change that counts: "10%", "0.1" or "10".
+    #[arg(long, default_value = "10%", value_parser = parse_fraction)]
+    pub threshold: f64,
+    /// Significance level of the Mann–Whitney test.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Output: table, markdown or json.
+    #[arg(long, default_value = "table")]
+    pub format: CompareFormat,
+    /// Compare absolute times of different machines anyway.
+    #[arg(long)]
+    pub allow_machine_mismatch: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CompareFormat {
+    Table,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The result file.
+    pub file: PathBuf,
+    /// bencher (Bencher Metric Format) or github-action-benchmark (customSmallerIsBetter).
+    #[arg(long)]
+    pub format: ServiceFormat,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// "10%" → 0.10, "0.1" → 0.1, "10" → 0.10 (a plain number above 1 is a percentage).
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    let (num, percent) = match s.strip_suffix('%') {
+        Some(n) => (n, true),
+        None => (s, false),
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number or percentage"))?;
+    let v = if percent || v > 1.0 { v / 100.0 } else { v };
+    if !(0.0..=10.0).contains(&v) {
+        return Err(format!("'{s}' is out of range"));
+    }
+    Ok(v)
 }

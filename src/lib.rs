@@ -8,13 +8,16 @@
 //! - [`machine`]: what machine this is; [`plan`]: presets, worker sweeps and cells;
 //! - [`measure`]: running cells, statistics and OS usage counters;
 //! - [`result`] and [`store`]: the result file and its atomic storage;
-//! - [`export`]: human-readable output.
+//! - [`analysis`]: scaling analytics; [`chart`] and [`report`]: charts and report folders;
+//! - [`export`]: human-readable output; [`console`]: progress on a terminal.
 //!
 //! The `parbench` binary is a thin command-line layer over these.
 #![deny(missing_docs)]
 
 pub mod analysis;
 pub mod chart;
+pub mod compare;
+pub mod console;
 pub mod error;
 pub mod export;
 pub mod machine;

@@ -2,11 +2,10 @@
 //! exit codes (2 for bad input, 1 for a failed run). All measuring happens in the library.
 
 mod cli;
-mod progress;
 
 use anyhow::Context;
 use clap::Parser;
-use cli::{Cli, Command, ReportArgs, RunArgs};
+use cli::{Cli, Command, CompareArgs, CompareFormat, ExportArgs, ReportArgs, RunArgs};
 use parbench::export::table::{machine_table, results_table};
 use parbench::machine::MachineInfo;
 use parbench::measure::runner::{self, now_utc};
@@ -49,6 +48,11 @@ fn main() -> ExitCode {
         Command::Worker => return ExitCode::from(parbench::worker::worker_main() as u8),
         Command::Info { json } => info(json),
         Command::Report(args) => report(args),
+        Command::Export(args) => export(args),
+        Command::Compare(args) => match compare(args) {
+            Ok(regressed) => return ExitCode::from(u8::from(regressed)),
+            Err(e) => Err(e),
+        },
         Command::Run(args) => run(args),
     };
     match outcome {
@@ -113,7 +117,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         machine.logical_cores,
         sink.run_file.display()
     );
-    let mut observer = progress::Progress::new(sink.clone(), config.warmup);
+    let mut observer = parbench::console::Progress::new(sink.clone(), config.warmup);
     let results = runner::run(&config, &machine, &ModelContext::default(), &mut observer)
         .with_context(|| {
             format!(
@@ -186,6 +190,39 @@ fn report(args: ReportArgs) -> anyhow::Result<()> {
     );
     for f in &rep.files {
         println!("{}", f.display());
+    }
+    Ok(())
+}
+
+/// Prints the comparison; true when a cell regressed.
+fn compare(args: CompareArgs) -> anyhow::Result<bool> {
+    let baseline = parbench::store::load(&args.baseline)?;
+    let current = parbench::store::load(&args.current)?;
+    let opts = parbench::compare::CompareOptions {
+        metric: args.metric,
+        threshold: args.threshold,
+        alpha: args.alpha,
+        allow_machine_mismatch: args.allow_machine_mismatch,
+    };
+    let c = parbench::compare::compare(&baseline, &current, &opts)?;
+    use parbench::export::compare as render;
+    print!(
+        "{}",
+        match args.format {
+            CompareFormat::Table => render::table(&c),
+            CompareFormat::Markdown => render::markdown(&c),
+            CompareFormat::Json => render::json(&c),
+        }
+    );
+    Ok(c.regressed())
+}
+
+fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let r = parbench::store::load(&args.file)?;
+    let text = parbench::export::services::export(&r, args.format);
+    match args.out {
+        Some(path) => parbench::store::write_atomic(&path, text.as_bytes())?,
+        None => print!("{text}"),
     }
     Ok(())
 }

@@ -113,7 +113,7 @@ impl RunConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Preset {
-    /// The whole matrix, small: about half a minute on 2 cores.
+    /// The whole matrix, small, 9 samples (enough for the CI gate): about half a minute on 2 cores.
     Quick,
     /// The whole matrix at the lesson's CPU size: a few minutes on 2 cores.
     Default,
@@ -149,6 +149,9 @@ impl Preset {
         let max_workers = *sweep.last().unwrap_or(&1) as u64;
         let cpu_tasks = 12u64.max(max_workers);
         let io_tasks = 16u64.max(2 * max_workers);
+        // A batch of io tasks on one worker takes tasks × sleep: keep that near 160 ms (quick) or
+        // 800 ms (default) however many tasks a big machine needs, but never below 5 ms a sleep.
+        let io_sleep = |batch_ms: u64| (batch_ms / io_tasks).max(5);
         let all = ModelKind::ALL.to_vec();
         let seed = 0x5EED;
         match self {
@@ -162,7 +165,9 @@ impl Preset {
                         tasks: cpu_tasks,
                     },
                     WorkloadPlan {
-                        spec: WorkloadSpec::Io { sleep_ms: 10 },
+                        spec: WorkloadSpec::Io {
+                            sleep_ms: io_sleep(160),
+                        },
                         tasks: io_tasks,
                     },
                     WorkloadPlan {
@@ -172,7 +177,7 @@ impl Preset {
                 ],
                 models: all,
                 workers: sweep,
-                samples: 5,
+                samples: 9,
                 warmup: 1,
                 shuffle_seed: seed,
                 label: None,
@@ -187,7 +192,9 @@ impl Preset {
                         tasks: cpu_tasks,
                     },
                     WorkloadPlan {
-                        spec: WorkloadSpec::Io { sleep_ms: 50 },
+                        spec: WorkloadSpec::Io {
+                            sleep_ms: io_sleep(800),
+                        },
                         tasks: io_tasks,
                     },
                     WorkloadPlan {
@@ -255,6 +262,19 @@ impl FromStr for Preset {
             .ok_or_else(|| {
                 format!("unknown preset '{s}' (expected one of: quick, default, seed-cpu, seed-io)")
             })
+    }
+}
+
+/// Environment variable choosing the preset of `cargo bench` (both the sweep and criterion).
+pub const PRESET_ENV: &str = "PARBENCH_PRESET";
+
+/// The preset named by `$PARBENCH_PRESET`, `default` when unset.
+pub fn preset_from_env() -> Result<Preset> {
+    match std::env::var(PRESET_ENV) {
+        Err(_) => Ok(Preset::Default),
+        Ok(v) => v
+            .parse()
+            .map_err(|e: String| Error::Config(format!("{PRESET_ENV}: {e}"))),
     }
 }
 
@@ -421,6 +441,18 @@ mod tests {
             })
             .contains("--tasks")
         );
+    }
+
+    #[test]
+    fn big_machines_get_more_tasks_but_bounded_batches() {
+        let c = Preset::Default.config(&machine(Some(64), 128));
+        let io = c.workloads[1];
+        assert_eq!(io.tasks, 512);
+        assert_eq!(io.spec, WorkloadSpec::Io { sleep_ms: 5 });
+        assert_eq!(c.workloads[0].tasks, 256);
+        let small = Preset::Default.config(&machine(Some(2), 2));
+        assert_eq!(small.workloads[1].spec, WorkloadSpec::Io { sleep_ms: 50 });
+        assert_eq!(small.workloads[1].tasks, 16);
     }
 
     #[test]

@@ -29,6 +29,37 @@ pub struct RunResults {
     pub config: RunConfig,
     /// One entry per cell that has at least one sample, in display order.
     pub cells: Vec<CellResult>,
+    /// The noise probe: how much a fixed reference loop varied during the run.
+    #[serde(default)]
+    pub noise: Option<NoiseProbe>,
+}
+
+/// A fixed reference loop timed a few times after every round, so a comparison can tell how
+/// noisy the machine was. Its coefficient of variation is the noise figure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoiseProbe {
+    /// Multiply steps of the reference loop.
+    pub reference_iterations: u64,
+    /// Wall time of every probe, seconds.
+    pub samples_s: Vec<f64>,
+    /// Robust coefficient of variation of the samples: 1.4826 × median absolute deviation ÷
+    /// median (the standard deviation ÷ mean for normal data, but not blown up by one spike).
+    pub cv: f64,
+}
+
+impl NoiseProbe {
+    /// A probe of `reference_iterations` with these samples.
+    pub fn new(reference_iterations: u64, samples_s: Vec<f64>) -> NoiseProbe {
+        use crate::measure::stats::median;
+        let m = median(&samples_s);
+        let deviations: Vec<f64> = samples_s.iter().map(|s| (s - m).abs()).collect();
+        let mad = median(&deviations);
+        NoiseProbe {
+            reference_iterations,
+            cv: if m > 0.0 { 1.4826 * mad / m } else { 0.0 },
+            samples_s,
+        }
+    }
 }
 
 /// Measurements of one cell (workload × model × workers).

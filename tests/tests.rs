@@ -2,6 +2,8 @@
 //! Timing is asserted only as bounds physics guarantees (a sleep cannot end early).
 
 mod cli;
+mod compare;
+mod fixtures;
 mod models;
 mod report;
 mod results;

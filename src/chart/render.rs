@@ -41,7 +41,10 @@ impl std::str::FromStr for Format {
 
 const FONT: &str = "sans-serif";
 
-fn register_fonts() {
+/// Registers the embedded DejaVu Sans as plotters' "sans-serif" (normal and bold). Called before
+/// every render; other plotters users in the same process (criterion's plots) may call it too,
+/// since with the `ab_glyph` feature plotters finds no font on its own.
+pub fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bytes are a valid TrueType font shipped by the dejavu crate.

@@ -1,7 +1,9 @@
 //! Human-readable output of results and machine facts. Exporters only format what they are given;
 //! they never measure and never touch the disk.
 
+pub mod compare;
 pub mod markdown;
+pub mod services;
 pub mod table;
 
 /// A duration in seconds with a unit that keeps 3–4 significant digits ("2.013 s", "41.7 ms",

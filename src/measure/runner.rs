@@ -6,14 +6,16 @@
 //!
 //! Results are handed to an [`Observer`] as checkpoints (at least once a second and after every
 //! round, and before an error is returned), so a run that is interrupted or fails keeps what it
-//! measured. The runner never prints or writes files itself.
+//! measured. After every round a fixed reference loop is timed a few times (the noise probe), so
+//! comparisons know how noisy the machine was. The runner never prints or writes files itself.
 
 use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
 use crate::measure::usage::{Usage, Who, current_peak_rss_kib, reset_peak_rss, usage};
 use crate::model::{Executor, ModelContext, ModelKind};
 use crate::plan::{CellSpec, RunConfig};
-use crate::result::{RawCell, RunResults, SCHEMA_VERSION, derive};
+use crate::result::{NoiseProbe, RawCell, RunResults, SCHEMA_VERSION, derive};
+use crate::workload::{MultiplyLoop, Workload};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::time::{Duration, Instant, SystemTime};
@@ -40,6 +42,11 @@ impl Observer for Silent {}
 pub fn now_utc() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
+
+/// The noise probe: this many multiplies (about 1.5 ms on a 2 GHz core), timed this many times
+/// after every round, between the cells.
+const PROBE_ITERATIONS: u64 = 1_000_000;
+const PROBES_PER_ROUND: usize = 3;
 
 /// One timed batch.
 struct Measured {
@@ -91,6 +98,7 @@ pub fn run(
         machine: machine.clone(),
         config: config.clone(),
         cells: Vec::new(),
+        noise: None,
     };
     let mut raw: Vec<RawCell> = cells
         .iter()
@@ -174,6 +182,7 @@ fn measure_all(
     let mut order: Vec<usize> = (0..cells.len()).collect();
     let mut last_save = Instant::now();
     let physical = machine.cores_for_cpu_bound();
+    let mut probes = Vec::new();
     for round in 0..rounds {
         rng.shuffle(&mut order);
         for &i in &order {
@@ -211,6 +220,12 @@ fn measure_all(
                 last_save = Instant::now();
             }
         }
+        for _ in 0..PROBES_PER_ROUND {
+            let t0 = Instant::now();
+            std::hint::black_box(MultiplyLoop::new(PROBE_ITERATIONS).run_task(round as u64));
+            probes.push(t0.elapsed().as_secs_f64());
+        }
+        results.noise = Some(NoiseProbe::new(PROBE_ITERATIONS, probes.clone()));
         results.cells = derive(raw, physical);
         observer.checkpoint(results)?;
         last_save = Instant::now();

@@ -1,15 +1,18 @@
-//! The binary's run observer: a progress bar with ETA on stderr (plain lines when stderr is not a
-//! terminal), and saving each checkpoint of the results to disk.
+//! A run observer for a console: a progress bar with ETA on stderr (a plain line every 10 s when
+//! stderr is not a terminal, as in CI logs or `cargo bench`), and every checkpoint of the results
+//! saved through a [`ResultSink`]. Used by the CLI and the sweep bench; the runner itself never
+//! prints.
 
+use crate::measure::runner::Observer;
+use crate::model::ModelKind;
+use crate::plan::CellSpec;
+use crate::result::RunResults;
+use crate::store::ResultSink;
 use indicatif::{ProgressBar, ProgressStyle};
-use parbench::measure::runner::Observer;
-use parbench::model::ModelKind;
-use parbench::plan::CellSpec;
-use parbench::result::RunResults;
-use parbench::store::ResultSink;
 use std::io::IsTerminal;
 use std::time::Instant;
 
+/// Shows progress on stderr and saves checkpoints.
 pub struct Progress {
     sink: ResultSink,
     bar: Option<ProgressBar>,
@@ -21,6 +24,7 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Saves to `sink`; batches of the first `warmup` rounds are marked as warm-up.
     pub fn new(sink: ResultSink, warmup: usize) -> Self {
         Progress {
             sink,
@@ -33,6 +37,7 @@ impl Progress {
         }
     }
 
+    /// Removes the progress bar.
     pub fn finish(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
@@ -90,7 +95,7 @@ impl Observer for Progress {
         }
     }
 
-    fn checkpoint(&mut self, results: &RunResults) -> parbench::Result<()> {
+    fn checkpoint(&mut self, results: &RunResults) -> crate::Result<()> {
         self.sink.save(results)
     }
 }

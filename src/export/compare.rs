@@ -1,0 +1,130 @@
+//! Renders a [`Comparison`]: a terminal table, Markdown for a pull-request comment or
+//! `$GITHUB_STEP_SUMMARY`, or JSON. Regressions are listed first.
+
+use super::fmt_duration;
+use crate::compare::{CellComparison, Comparison, Metric, Verdict};
+use std::fmt::Write;
+
+fn value(metric: Metric, v: f64) -> String {
+    match metric {
+        Metric::Time => fmt_duration(v),
+        Metric::Speedup => format!("{v:.2}×"),
+        Metric::Efficiency => format!("{:.0}%", v * 100.0),
+    }
+}
+
+fn ordered(c: &Comparison) -> Vec<&CellComparison> {
+    let rank = |v: Verdict| match v {
+        Verdict::Regressed => 0,
+        Verdict::Improved => 1,
+        Verdict::NonSignificant => 2,
+    };
+    let mut cells: Vec<&CellComparison> = c.cells.iter().collect();
+    cells.sort_by_key(|x| rank(x.verdict));
+    cells
+}
+
+fn headline(c: &Comparison) -> String {
+    let (reg, imp, same) = c.counts();
+    format!(
+        "{} regressed, {} improved, {} unchanged ({}; a cell regresses when significantly worse than the baseline moved by {:.1}%, p < {})",
+        reg,
+        imp,
+        same,
+        c.metric,
+        c.threshold * 100.0,
+        c.alpha
+    )
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Regressed => "REGRESSED",
+        Verdict::Improved => "improved",
+        Verdict::NonSignificant => "-",
+    }
+}
+
+/// A plain-text table.
+pub fn table(c: &Comparison) -> String {
+    let mut s = format!("parbench compare: {}\n", headline(c));
+    let _ = writeln!(
+        s,
+        "{:<26} {:>10} {:>10} {:>8} {:>8} {:>8}  verdict",
+        "cell", "baseline", "current", "change", "p", "p>thr"
+    );
+    for x in ordered(c) {
+        let _ = writeln!(
+            s,
+            "{:<26} {:>10} {:>10} {:>+7.1}% {:>8.4} {:>8.4}  {}",
+            x.cell,
+            value(c.metric, x.baseline),
+            value(c.metric, x.current),
+            x.change * 100.0,
+            x.p_value,
+            x.p_beyond,
+            verdict_word(x.verdict)
+        );
+    }
+    tail(c, &mut s, "");
+    s
+}
+
+fn tail(c: &Comparison, s: &mut String, bullet: &str) {
+    if !c.only_in_baseline.is_empty() {
+        let _ = writeln!(
+            s,
+            "{bullet}only in the baseline: {}",
+            c.only_in_baseline.join(", ")
+        );
+    }
+    if !c.only_in_current.is_empty() {
+        let _ = writeln!(
+            s,
+            "{bullet}only in the current run: {}",
+            c.only_in_current.join(", ")
+        );
+    }
+    for w in &c.warnings {
+        let _ = writeln!(s, "{bullet}warning: {w}");
+    }
+}
+
+/// Markdown for a pull-request comment or a CI step summary.
+pub fn markdown(c: &Comparison) -> String {
+    let (reg, _, _) = c.counts();
+    let mut s = format!(
+        "### parbench: {}\n\n{}\n\n| cell | baseline | current | change | p (any change) | p (beyond threshold) | verdict |\n|---|---:|---:|---:|---:|---:|---|\n",
+        if reg == 0 {
+            "no regression".to_string()
+        } else {
+            format!("{reg} regression{}", if reg == 1 { "" } else { "s" })
+        },
+        headline(c)
+    );
+    for x in ordered(c) {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {:+.1}% | {:.4} | {:.4} | {} |",
+            x.cell,
+            value(c.metric, x.baseline),
+            value(c.metric, x.current),
+            x.change * 100.0,
+            x.p_value,
+            x.p_beyond,
+            match x.verdict {
+                Verdict::Regressed => "❌ regressed",
+                Verdict::Improved => "✅ improved",
+                Verdict::NonSignificant => "no significant change",
+            }
+        );
+    }
+    s.push('\n');
+    tail(c, &mut s, "- ");
+    s
+}
+
+/// JSON.
+pub fn json(c: &Comparison) -> String {
+    serde_json::to_string_pretty(c).expect("comparison always serialises") + "\n"
+}

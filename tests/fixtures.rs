@@ -1,0 +1,80 @@
+//! Synthetic result files for tests of everything downstream of measuring (reports, compare,
+//! export), so those tests are exact and fast.
+
+use parbench::machine::MachineInfo;
+use parbench::model::ModelKind;
+use parbench::plan::{Overrides, Preset, build_config};
+use parbench::result::{RawCell, RunResults, SCHEMA_VERSION, derive};
+use parbench::workload::WorkloadSpec;
+use std::path::{Path, PathBuf};
+
+/// A synthetic run: cpu scales to `cores`, io scales with N, noop costs grow with model weight.
+pub fn synthetic_run(host: &str, cores: usize) -> RunResults {
+    synthetic_run_scaled(host, cores, &|_, _, _| 1.0)
+}
+
+/// Like [`synthetic_run`], with every sample of a cell multiplied by `scale(workload, model, N)`.
+pub fn synthetic_run_scaled(
+    host: &str,
+    cores: usize,
+    scale: &dyn Fn(&str, ModelKind, usize) -> f64,
+) -> RunResults {
+    let mut machine = MachineInfo::detect();
+    machine.hostname = host.into();
+    machine.host_slug = host.into();
+    machine.physical_cores = Some(cores);
+    machine.logical_cores = cores;
+    let o = Overrides {
+        workers: Some(vec![1, 2, 4, 8]),
+        ..Default::default()
+    };
+    let config = build_config(Preset::Quick, &machine, &o).unwrap();
+    let mut raw = Vec::new();
+    for cell in config.cells() {
+        let n = cell.workers as f64;
+        let base = match cell.workload.spec {
+            WorkloadSpec::Cpu { .. } => 1.0 / n.min(cores as f64),
+            WorkloadSpec::Io { .. } => 1.0 / n,
+            WorkloadSpec::Noop => 1e-3 * (1 + cell.model as usize) as f64,
+        };
+        let t = if cell.model == ModelKind::Sequential {
+            1.0
+        } else {
+            base * 1.02
+        } * scale(cell.workload.spec.kind().name(), cell.model, cell.workers);
+        raw.push(RawCell {
+            params: cell.workload.spec,
+            model: cell.model,
+            workers: cell.workers,
+            tasks: cell.workload.tasks,
+            samples_s: (0..5).map(|i| t * (1.0 + 0.01 * i as f64)).collect(),
+            cpu_s: vec![t; 5],
+            voluntary_cs: vec![1; 5],
+            involuntary_cs: vec![1; 5],
+            peak_rss_kib: 1,
+            child_peak_rss_kib: None,
+            startup_s: None,
+            expected_checksum: 7,
+            checksum: 7,
+            checksum_ok: true,
+            planned_samples: 5,
+        });
+    }
+    RunResults {
+        schema_version: SCHEMA_VERSION,
+        started_utc: "2026-01-01T00:00:00Z".into(),
+        finished_utc: Some("2026-01-01T00:01:00Z".into()),
+        complete: true,
+        cells: derive(&raw, cores),
+        machine,
+        config,
+        noise: None,
+    }
+}
+
+/// Writes `r` as a result file in `dir` and returns its path.
+pub fn save(dir: &Path, name: &str, r: &RunResults) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec_pretty(r).unwrap()).unwrap();
+    p
+}
