@@ -16,6 +16,8 @@ pub enum Metric {
     Efficiency,
     /// Median wall time.
     Time,
+    /// Median wall time ÷ tasks: what the model costs per task.
+    PerTask,
 }
 
 fn value(c: &CellResult, metric: Metric) -> Option<Point> {
@@ -36,6 +38,14 @@ fn value(c: &CellResult, metric: Metric) -> Option<Point> {
             y: c.median_s,
             range: Some((c.ci95_s[0], c.ci95_s[1])),
         }),
+        Metric::PerTask => {
+            let per = |t: f64| t / c.tasks.max(1) as f64;
+            Some(Point {
+                x: workers,
+                y: c.per_task_s,
+                range: Some((per(c.ci95_s[0]), per(c.ci95_s[1]))),
+            })
+        }
     }
 }
 
@@ -46,7 +56,7 @@ pub fn model_series(cells: &[&CellResult], metric: Metric) -> Vec<Series> {
     models.dedup();
     models
         .into_iter()
-        .filter(|m| metric == Metric::Time || *m != ModelKind::Sequential)
+        .filter(|m| matches!(metric, Metric::Time | Metric::PerTask) || *m != ModelKind::Sequential)
         .map(|m| {
             let mut points: Vec<Point> = cells
                 .iter()
@@ -84,6 +94,7 @@ fn ideal_series(cells: &[&CellResult], metric: Metric) -> Option<Series> {
                     WorkloadSpec::Io { .. } => cell.ideal_s?,
                     _ => return None,
                 },
+                Metric::PerTask => return None,
             };
             Some(Point {
                 x: n as f64,
@@ -123,6 +134,7 @@ pub fn panel(
         Metric::Speedup => ("speedup over sequential (×)", YAxis::Times),
         Metric::Efficiency => ("efficiency (speedup ÷ workers)", YAxis::Percent),
         Metric::Time => ("median wall time per batch", YAxis::Seconds),
+        Metric::PerTask => ("wall time per task (log scale)", YAxis::LogSeconds),
     };
     Some(Panel {
         caption,
