@@ -5,9 +5,9 @@
 #   PARBENCH_PRESET=quick scripts/bench-machine.sh
 #   scripts/bench-machine.sh --label my-laptop    # name the machine in comparisons
 #
-# The report lands in reports/<host>/ (the sweep's JSON, PNGs, analysis.json, summary.md).
-# Older timestamped result files of this machine are removed so only the newest run and
-# latest.json stay: committed reports are kept small.
+# The report lands in reports/<host>/ (latest.json, PNGs, analysis.json, summary.md). The
+# timestamped copies of the results are removed (latest.json holds the newest run) and the
+# report is redrawn from latest.json: committed reports are kept small.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,8 +26,8 @@ else
   cargo bench
 fi
 
-# Keep the newest timestamped file beside latest.json; drop the rest.
-ls -1t "$dir"/20*.json 2>/dev/null | tail -n +2 | xargs -r rm --
+rm -f "$dir"/20*.json
+./target/release/parbench report "$dir/latest.json" --out "$dir" > /dev/null
 echo
 echo "Report of this machine: $dir ($(du -sh "$dir" | cut -f1))"
 echo "To commit it:  git add $dir && git commit -m \"reports: $slug\""

@@ -16,6 +16,9 @@ use crate::result::{CellResult, RunResults};
 use crate::workload::{WorkloadKind, WorkloadSpec};
 use serde::{Deserialize, Serialize};
 
+/// A worker count within this fraction of the peak speedup counts as having reached it.
+const SATURATION: f64 = 0.9;
+
 /// A fitted serial fraction.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AmdahlFit {
@@ -100,8 +103,8 @@ pub struct ModelScaling {
     pub peak_speedup: f64,
     /// Worker count of the peak.
     pub peak_workers: usize,
-    /// The smallest worker count reaching 95% of the peak: adding workers beyond it stops
-    /// helping (within the noise of a shared machine).
+    /// The smallest worker count reaching 90% of the peak: adding workers beyond it stops
+    /// helping (10% is about the run-to-run noise of cells on a shared 2-core machine).
     pub saturation_workers: usize,
     /// The largest worker count measured, and the speedup there.
     pub max_workers: (usize, f64),
@@ -145,7 +148,7 @@ pub fn analyse(r: &RunResults) -> Analysis {
             };
             let saturation_workers = with_speedup
                 .iter()
-                .filter(|(_, s)| *s >= 0.95 * peak_speedup)
+                .filter(|(_, s)| *s >= SATURATION * peak_speedup)
                 .map(|(n, _)| *n)
                 .min()
                 .unwrap_or(peak_workers);
@@ -249,28 +252,32 @@ fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> 
         WorkloadKind::Io => "IO-bound",
         WorkloadKind::Noop => unreachable!(),
     };
-    let mut s = format!(
-        "{label}: {} reaches {:.2}× at {} workers{}",
-        best.model,
-        best.peak_speedup,
-        best.peak_workers,
-        core_note(best.peak_workers, &r.machine)
-    );
-    if let Some(i) = ideal {
-        s += &format!(", ideal {i:.2}×");
-    }
+    let ideal = ideal.map_or(String::new(), |i| format!(" against an ideal of {i:.2}×"));
     let (max_n, at_max) = best.max_workers;
-    if best.saturation_workers < max_n {
-        s += &format!(
-            "; beyond {} workers more add nothing ({max_n} workers: {at_max:.2}×).",
-            best.saturation_workers
-        );
+    let s = if best.saturation_workers < max_n {
+        format!(
+            "{label}: {} reaches {:.2}×{ideal}; adding workers stops helping at {}{}: {max_n} workers give {at_max:.2}×.",
+            best.model,
+            best.peak_speedup,
+            best.saturation_workers,
+            core_note(best.saturation_workers, &r.machine),
+        )
     } else {
-        s += &format!(
-            "; it still grows at the largest count tried ({max_n}), so waiting, not the {} cores, bounds it.",
-            r.machine.logical_cores
-        );
-    }
+        let why = match workload {
+            WorkloadKind::Io => format!(
+                "so waiting, not the {} cores, bounds it",
+                r.machine.logical_cores
+            ),
+            _ => "so more workers may help".to_string(),
+        };
+        format!(
+            "{label}: {} reaches {:.2}× at {} workers{}{ideal}; it still grows at the largest count tried, {why}.",
+            best.model,
+            best.peak_speedup,
+            best.peak_workers,
+            core_note(best.peak_workers, &r.machine),
+        )
+    };
     Some(s)
 }
 

@@ -125,7 +125,7 @@ fn the_verdict_names_the_core_count_where_cpu_work_stops_scaling() {
     let a = parbench::analysis::analyse(&run);
     let cpu = &a.verdicts[0].1;
     assert!(cpu.starts_with("CPU-bound:"), "{cpu}");
-    assert!(cpu.contains("beyond 2 workers more add nothing"), "{cpu}");
+    assert!(cpu.contains("stops helping at 2 (= the 2 cores)"), "{cpu}");
     let io = &a.verdicts[1].1;
     assert!(io.contains("still grows"), "{io}");
 }
