@@ -70,6 +70,9 @@ pub struct RunArgs {
     /// Unrecorded warm-up batches per cell.
     #[arg(long)]
     pub warmup: Option<usize>,
+    /// Untimed pause before every batch, milliseconds (lets the previous cell settle).
+    #[arg(long)]
+    pub settle_ms: Option<u64>,
     /// Folder for the result files and the report [default: reports/<host>].
     #[arg(long)]
     pub out: Option<PathBuf>,

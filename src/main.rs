@@ -103,6 +103,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         sleep_ms: args.sleep_ms,
         samples: args.samples,
         warmup: args.warmup,
+        settle_ms: args.settle_ms,
         label: args.label,
     };
     let config = build_config(args.preset, &machine, &overrides)?;

@@ -36,6 +36,9 @@ pub struct RunConfig {
     pub warmup: usize,
     /// Seed of the shuffled run order, so a run's order can be reproduced.
     pub shuffle_seed: u64,
+    /// Untimed pause before every batch, milliseconds (see the runner).
+    #[serde(default)]
+    pub settle_ms: u64,
     /// A name for the run in charts comparing machines (`--label`); the hostname when absent.
     #[serde(default)]
     pub label: Option<String>,
@@ -109,6 +112,9 @@ impl RunConfig {
     }
 }
 
+/// The presets' pause before every batch: enough for 2 recently busy cores to look idle again.
+const SETTLE_MS: u64 = 30;
+
 /// Named starting points for a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -180,6 +186,8 @@ impl Preset {
                 samples: 9,
                 warmup: 1,
                 shuffle_seed: seed,
+                // Shorter: the quick preset has many short batches and a 60 s budget.
+                settle_ms: SETTLE_MS * 2 / 3,
                 label: None,
             },
             Preset::Default => RunConfig {
@@ -207,6 +215,7 @@ impl Preset {
                 samples: 7,
                 warmup: 1,
                 shuffle_seed: seed,
+                settle_ms: SETTLE_MS,
                 label: None,
             },
             Preset::SeedCpu => {
@@ -227,6 +236,7 @@ impl Preset {
                     samples: 7,
                     warmup: 1,
                     shuffle_seed: seed,
+                    settle_ms: SETTLE_MS,
                     label: None,
                 }
             }
@@ -241,6 +251,7 @@ impl Preset {
                 samples: 5,
                 warmup: 1,
                 shuffle_seed: seed,
+                settle_ms: SETTLE_MS,
                 label: None,
             },
         }
@@ -319,6 +330,8 @@ pub struct Overrides {
     pub samples: Option<usize>,
     /// `--warmup`.
     pub warmup: Option<usize>,
+    /// `--settle-ms`.
+    pub settle_ms: Option<u64>,
     /// `--label`.
     pub label: Option<String>,
 }
@@ -366,6 +379,9 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
     }
     if let Some(w) = o.warmup {
         c.warmup = w;
+    }
+    if let Some(ms) = o.settle_ms {
+        c.settle_ms = ms;
     }
     if let Some(l) = &o.label {
         if l.trim().is_empty() {

@@ -2,6 +2,10 @@
 //! timed apart), then measures the cells in rounds. Each round runs every cell once, in a freshly
 //! shuffled order, so slow drift of the machine (thermal, other tenants) spreads over all models
 //! instead of favouring the ones measured first. The first `warmup` rounds are not recorded.
+//! Before every batch the runner pauses `settle_ms` (untimed): without it, a thread-per-task
+//! batch that followed other cells measured 10–15% slower on 2 cores, because the recently busy
+//! threads of the previous cell still weighed on the kernel's load averages when it placed the
+//! new threads.
 //! Every batch's checksum is checked against the sequential reference; a mismatch stops the run.
 //!
 //! Results are handed to an [`Observer`] as checkpoints (at least once a second and after every
@@ -190,6 +194,12 @@ fn measure_all(
             let (exec, _) = executors
                 .get_mut(&(cell.model, cell.workers))
                 .expect("started above");
+            // Cool-down, untimed: lets the previous cell's threads go idle and the kernel's
+            // per-core load averages decay, so its leftovers do not steer where this cell's
+            // new threads are placed.
+            if config.settle_ms > 0 {
+                std::thread::sleep(Duration::from_millis(config.settle_ms));
+            }
             let m = measure_once(exec.as_mut(), cell)?;
             let r = &mut raw[i];
             r.checksum = m.checksum;
