@@ -28,13 +28,15 @@ fn preset() -> Preset {
 fn config() -> Criterion {
     // criterion's own charts draw with plotters too; give them the embedded font.
     parbench::chart::render::register_fonts();
-    let c = Criterion::default().sample_size(10).nresamples(10_000);
+    let c = Criterion::default().sample_size(10);
     if preset() == Preset::Quick {
         c.without_plots()
-            .warm_up_time(Duration::from_millis(100))
-            .measurement_time(Duration::from_millis(300))
+            .nresamples(2_000)
+            .warm_up_time(Duration::from_millis(50))
+            .measurement_time(Duration::from_millis(200))
     } else {
-        c.warm_up_time(Duration::from_millis(200))
+        c.nresamples(10_000)
+            .warm_up_time(Duration::from_millis(200))
             .measurement_time(Duration::from_millis(800))
     }
 }

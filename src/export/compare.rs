@@ -24,6 +24,17 @@ fn ordered(c: &Comparison) -> Vec<&CellComparison> {
     cells
 }
 
+/// A row's figures, formatted: baseline, current, change, p, p beyond the threshold.
+fn figures(c: &Comparison, x: &CellComparison) -> [String; 5] {
+    [
+        value(c.metric, x.baseline),
+        value(c.metric, x.current),
+        format!("{:+.1}%", x.change * 100.0),
+        format!("{:.4}", x.p_value),
+        format!("{:.4}", x.p_beyond),
+    ]
+}
+
 fn headline(c: &Comparison) -> String {
     let (reg, imp, same) = c.counts();
     format!(
@@ -54,15 +65,11 @@ pub fn table(c: &Comparison) -> String {
         "cell", "baseline", "current", "change", "p", "p>thr"
     );
     for x in ordered(c) {
+        let [base, cur, change, p, beyond] = figures(c, x);
         let _ = writeln!(
             s,
-            "{:<26} {:>10} {:>10} {:>+7.1}% {:>8.4} {:>8.4}  {}",
+            "{:<26} {base:>10} {cur:>10} {change:>8} {p:>8} {beyond:>8}  {}",
             x.cell,
-            value(c.metric, x.baseline),
-            value(c.metric, x.current),
-            x.change * 100.0,
-            x.p_value,
-            x.p_beyond,
             verdict_word(x.verdict)
         );
     }
@@ -103,15 +110,11 @@ pub fn markdown(c: &Comparison) -> String {
         headline(c)
     );
     for x in ordered(c) {
+        let [base, cur, change, p, beyond] = figures(c, x);
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} | {:+.1}% | {:.4} | {:.4} | {} |",
+            "| `{}` | {base} | {cur} | {change} | {p} | {beyond} | {} |",
             x.cell,
-            value(c.metric, x.baseline),
-            value(c.metric, x.current),
-            x.change * 100.0,
-            x.p_value,
-            x.p_beyond,
             match x.verdict {
                 Verdict::Regressed => "❌ regressed",
                 Verdict::Improved => "✅ improved",
