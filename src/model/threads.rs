@@ -87,7 +87,15 @@ impl Executor for ThreadsModel {
             }
             let mut checksum = 0;
             for _ in 0..tasks {
-                checksum = combine(checksum, done_rx.recv().expect("a thread holds a sender")?);
+                match done_rx.recv().expect("a thread holds a sender") {
+                    Ok(c) => checksum = combine(checksum, c),
+                    Err(e) => {
+                        // A successor could not be started: let the running threads finish
+                        // without claiming further tasks, then report.
+                        next.store(tasks, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                }
             }
             Ok(BatchOutcome {
                 checksum,
