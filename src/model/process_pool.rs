@@ -50,8 +50,9 @@ impl ProcessPoolModel {
                 last_usage: Usage::default(),
             });
         }
-        // A first task for everyone: proves each worker is up and speaks the protocol.
-        pool.run_batch_on(&WorkloadSpec::Noop, workers as u64, true)?;
+        // A first task for everyone (a batch of N tasks on N idle workers gives each one task):
+        // proves each worker is up and speaks the protocol.
+        pool.run_batch(&WorkloadSpec::Noop, workers as u64)?;
         Ok(pool)
     }
 
@@ -73,14 +74,13 @@ impl ProcessPoolModel {
         worker.last_usage = resp.usage;
         Ok((w, checksum_of(resp)?))
     }
+}
 
-    /// Runs a batch; with `one_each`, task i goes to worker i (the start-up handshake).
-    fn run_batch_on(
-        &mut self,
-        workload: &WorkloadSpec,
-        tasks: u64,
-        one_each: bool,
-    ) -> Result<BatchOutcome> {
+impl Executor for ProcessPoolModel {
+    fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome> {
+        if self.workers.is_empty() {
+            return Err(Error::Config("process pool has no workers".into()));
+        }
         let mut idle: Vec<usize> = (0..self.workers.len()).rev().collect();
         let mut usage = Usage::default();
         let mut pids = Vec::new();
@@ -88,7 +88,6 @@ impl ProcessPoolModel {
         while done < tasks {
             while next < tasks {
                 let Some(w) = idle.pop() else { break };
-                let w = if one_each { next as usize } else { w };
                 self.dispatch(w, next, workload)?;
                 next += 1;
             }
@@ -110,15 +109,6 @@ impl ProcessPoolModel {
             pooled_usage: usage,
             worker_pids: pids,
         })
-    }
-}
-
-impl Executor for ProcessPoolModel {
-    fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome> {
-        if self.workers.is_empty() {
-            return Err(Error::Config("process pool has no workers".into()));
-        }
-        self.run_batch_on(workload, tasks, false)
     }
 }
 
