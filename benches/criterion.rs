@@ -12,7 +12,7 @@ use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use parbench::machine::MachineInfo;
-use parbench::model::{ModelContext, ModelKind};
+use parbench::model::ModelContext;
 use parbench::plan::{Preset, preset_from_env};
 use std::time::{Duration, Instant};
 
@@ -47,15 +47,18 @@ fn models(c: &mut Criterion) {
     let config = preset.config(&machine);
     let ctx = ModelContext {
         worker_exe: Some(env!("CARGO_BIN_EXE_parbench").into()),
+        ..Default::default()
     };
     for w in &config.workloads {
-        let expected = w.spec.expected_batch_checksum(w.tasks);
         for &model in &config.models {
+            let expected = model
+                .expected_batch_checksum(&w.spec, w.tasks)
+                .unwrap_or_else(|e| panic!("{e}"));
             let mut group = c.benchmark_group(format!("{}/{}", w.spec.kind(), model));
             group
                 .sampling_mode(SamplingMode::Flat)
                 .throughput(Throughput::Elements(w.tasks));
-            let counts = if model == ModelKind::Sequential {
+            let counts = if model.is_baseline() {
                 vec![1]
             } else {
                 config.workers.clone()

@@ -89,6 +89,7 @@ fn sweep() -> anyhow::Result<()> {
     let t0 = Instant::now();
     let ctx = ModelContext {
         worker_exe: Some(env!("CARGO_BIN_EXE_parbench").into()),
+        ..Default::default()
     };
     let mut progress = Progress::new(sink.clone(), config.warmup);
     let results = run(&config, &machine, &ctx, &mut progress);

@@ -13,7 +13,7 @@
 use crate::machine::MachineInfo;
 use crate::model::ModelKind;
 use crate::result::{CellResult, RunResults};
-use crate::workload::{WorkloadKind, WorkloadSpec};
+use crate::workload::WorkloadKind;
 use serde::{Deserialize, Serialize};
 
 /// A worker count within this fraction of the peak speedup counts as having reached it.
@@ -129,13 +129,13 @@ pub fn analyse(r: &RunResults) -> Analysis {
     let mut scaling = Vec::new();
     for workload in WorkloadKind::ALL {
         let cells: Vec<&CellResult> = r.cells.iter().filter(|c| c.workload == workload).collect();
-        let baseline = baseline_median(&cells);
         let mut models: Vec<ModelKind> = cells.iter().map(|c| c.model).collect();
         models.dedup();
         for model in models {
-            if model == ModelKind::Sequential {
+            if model.is_baseline() {
                 continue;
             }
+            let baseline = baseline_median(&cells, model.baseline());
             let mine: Vec<&&CellResult> = cells.iter().filter(|c| c.model == model).collect();
             let with_speedup: Vec<(usize, f64)> = mine
                 .iter()
@@ -190,15 +190,15 @@ pub fn analyse(r: &RunResults) -> Analysis {
     Analysis { scaling, verdicts }
 }
 
-/// The sequential median of a workload's cells, or the ideal sequential time for `io`.
-fn baseline_median(cells: &[&CellResult]) -> Option<f64> {
-    if let Some(seq) = cells.iter().find(|c| c.model == ModelKind::Sequential) {
+/// The median of a workload's baseline cell (`sequential` or `py-sequential`), or the ideal
+/// sequential time for `io`.
+fn baseline_median(cells: &[&CellResult], baseline: ModelKind) -> Option<f64> {
+    if let Some(seq) = cells.iter().find(|c| c.model == baseline) {
         return Some(seq.median_s);
     }
-    cells.first().and_then(|c| match c.params {
-        WorkloadSpec::Io { sleep_ms } => Some(c.tasks as f64 * sleep_ms as f64 / 1000.0),
-        _ => None,
-    })
+    cells
+        .first()
+        .and_then(|c| Some(c.tasks as f64 * c.params.nominal_task_s()?))
 }
 
 fn core_note(n: usize, m: &MachineInfo) -> String {
@@ -227,7 +227,7 @@ fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> 
                 None => costs.push((c.model, c.per_task_s)),
             }
         }
-        costs.retain(|(m, _)| *m != ModelKind::Sequential);
+        costs.retain(|(m, _)| !m.is_baseline());
         costs.sort_by(|a, b| a.1.total_cmp(&b.1));
         let (cheap, dear) = (costs.first()?, costs.last()?);
         return Some(format!(
@@ -250,6 +250,7 @@ fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> 
     let label = match workload {
         WorkloadKind::Cpu => "CPU-bound",
         WorkloadKind::Io => "IO-bound",
+        WorkloadKind::Mixed => "Mixed compute + wait",
         WorkloadKind::Noop => unreachable!(),
     };
     let ideal = ideal.map_or(String::new(), |i| format!(" against an ideal of {i:.2}×"));

@@ -6,7 +6,7 @@ use parbench::chart::render::Format;
 use parbench::compare::Metric;
 use parbench::export::services::ServiceFormat;
 use parbench::model::ModelKind;
-use parbench::plan::Preset;
+use parbench::plan::{Preset, StartMethod};
 use parbench::workload::WorkloadKind;
 use std::path::PathBuf;
 
@@ -24,6 +24,9 @@ pub enum Command {
     Run(RunArgs),
     /// Draw charts and write summary.md from one or more result files (several: compare machines).
     Report(ReportArgs),
+    /// Measure the pool size a task of X ms compute + Y ms waiting wants, per model, next to the
+    /// textbook estimate cores × (1 + wait/compute).
+    Advise(AdviseArgs),
     /// Compare two result files cell by cell; exit 1 if any cell regressed.
     Compare(CompareArgs),
     /// Write a result file in a continuous-benchmarking service's format.
@@ -44,11 +47,12 @@ pub struct RunArgs {
     /// Starting point; explicit options below override its values.
     #[arg(long, default_value = "default")]
     pub preset: Preset,
-    /// Workloads to run (comma-separated): cpu, io, noop.
+    /// Workloads to run (comma-separated): cpu, io, noop, mixed.
     #[arg(long = "workload", visible_alias = "workloads", value_delimiter = ',')]
     pub workloads: Option<Vec<WorkloadKind>>,
     /// Models to run (comma-separated): sequential, threads, thread-pool, rayon, processes,
-    /// process-pool.
+    /// process-pool, async, async-blocking, gil, processes-fork, py-sequential, py-threads,
+    /// py-processes, py-thread-pool, py-process-pool.
     #[arg(long, value_delimiter = ',')]
     pub models: Option<Vec<ModelKind>>,
     /// Worker counts N (comma-separated); default 1, 2, 4, … up to 2× the logical cores, plus
@@ -64,6 +68,19 @@ pub struct RunArgs {
     /// Sleep per io task, milliseconds.
     #[arg(long)]
     pub sleep_ms: Option<u64>,
+    /// Compute per mixed task, milliseconds (calibrated into multiplies on this machine).
+    #[arg(long)]
+    pub cpu_ms: Option<u64>,
+    /// Sleep per mixed task, milliseconds.
+    #[arg(long)]
+    pub io_ms: Option<u64>,
+    /// How long a `gil` thread computes before a waiting thread gets the lock, milliseconds.
+    #[arg(long)]
+    pub switch_interval_ms: Option<u64>,
+    /// How `processes` starts its children (comma-separated for both): spawn (a fresh
+    /// `parbench worker`, model `processes`) or fork (model `processes-fork`).
+    #[arg(long, value_delimiter = ',')]
+    pub start_method: Option<Vec<StartMethod>>,
     /// Recorded samples per cell.
     #[arg(long)]
     pub samples: Option<usize>,
@@ -85,6 +102,32 @@ pub struct RunArgs {
     /// Chart format of the report.
     #[arg(long, default_value = "png")]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct AdviseArgs {
+    /// Compute per task, milliseconds.
+    #[arg(long)]
+    pub cpu_ms: u64,
+    /// Waiting (sleep) per task, milliseconds.
+    #[arg(long)]
+    pub io_ms: u64,
+    /// Tasks per batch [default: 64, or twice the largest worker count].
+    #[arg(long)]
+    pub tasks: Option<u64>,
+    /// Models to compare (comma-separated) [default: thread-pool, async, async-blocking, gil,
+    /// process-pool].
+    #[arg(long, value_delimiter = ',')]
+    pub models: Option<Vec<ModelKind>>,
+    /// Recorded samples per cell.
+    #[arg(long, default_value_t = 5)]
+    pub samples: usize,
+    /// Folder for the result file and the report [default: reports/<host>/advise].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Do not draw charts or write summary.md.
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 #[derive(Debug, Args)]

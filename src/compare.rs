@@ -9,9 +9,8 @@
 use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
 use crate::measure::stats::median;
-use crate::model::ModelKind;
 use crate::result::{CellResult, RunResults};
-use crate::workload::{WorkloadKind, WorkloadSpec};
+use crate::workload::WorkloadKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -331,7 +330,7 @@ fn values(run: &RunResults, c: &CellResult, metric: Metric) -> Option<Vec<f64>> 
     if metric == Metric::Time {
         return Some(c.samples_s.clone());
     }
-    if c.model == ModelKind::Sequential || c.workload == WorkloadKind::Noop {
+    if c.model.is_baseline() || c.workload == WorkloadKind::Noop {
         return None;
     }
     let per = if metric == Metric::Efficiency {
@@ -342,12 +341,12 @@ fn values(run: &RunResults, c: &CellResult, metric: Metric) -> Option<Vec<f64>> 
     let seq = run
         .cells
         .iter()
-        .find(|b| b.workload == c.workload && b.model == ModelKind::Sequential);
+        .find(|b| b.workload == c.workload && b.model == c.model.baseline());
     let baselines: Vec<f64> = match (seq, c.params) {
         (Some(s), _) if s.samples_s.len() == c.samples_s.len() => s.samples_s.clone(),
         (Some(s), _) => vec![s.median_s; c.samples_s.len()],
-        (None, WorkloadSpec::Io { sleep_ms }) => {
-            vec![c.tasks as f64 * sleep_ms as f64 / 1000.0; c.samples_s.len()]
+        (None, spec) if spec.nominal_task_s().is_some() => {
+            vec![c.tasks as f64 * spec.nominal_task_s().unwrap_or(0.0); c.samples_s.len()]
         }
         (None, _) => return None,
     };

@@ -46,6 +46,13 @@ impl Progress {
 }
 
 impl Observer for Progress {
+    fn notice(&mut self, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(format!("parbench: {message}")),
+            None => eprintln!("parbench: {message}"),
+        }
+    }
+
     fn starting_model(&mut self, model: ModelKind, workers: usize) {
         if model.is_pool() && !std::io::stderr().is_terminal() {
             eprintln!("parbench: starting {model} with {workers} workers");

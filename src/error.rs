@@ -18,6 +18,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A model cannot run on this machine (no Python interpreter, fork on a non-Unix system);
+    /// the runner skips its cells with a notice.
+    #[error("{0}")]
+    Unavailable(String),
     /// No executable to run as a worker process was found.
     #[error(
         "cannot find the parbench worker binary ({0}); build it with `cargo build` or set PARBENCH_WORKER to its path"

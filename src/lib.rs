@@ -2,18 +2,21 @@
 //! machine at hand, and records the answer as versioned JSON.
 //!
 //! The pieces, each in its own module:
-//! - [`workload`]: what a task does (`cpu` multiply loop, `io` sleep, `noop`), with checksums;
-//! - [`model`]: how tasks run (sequential, threads, thread pool, rayon, processes, process pool);
+//! - [`workload`]: what a task does (`cpu` multiply loop, `io` sleep, `noop`, `mixed`), with
+//!   checksums;
+//! - [`model`]: how tasks run (sequential, threads, thread pool, rayon, processes and process
+//!   pool (spawn or fork), async, a simulated GIL, and CPython's own models);
 //! - [`worker`]: the hidden worker mode process models re-execute, and its framed protocol;
 //! - [`machine`]: what machine this is; [`plan`]: presets, worker sweeps and cells;
 //! - [`measure`]: running cells, statistics and OS usage counters;
 //! - [`result`] and [`store`]: the result file and its atomic storage;
-//! - [`analysis`]: scaling analytics; [`chart`] and [`report`]: charts and report folders;
+//! - [`analysis`]: scaling analytics; [`advise`]: the pool size a mixed workload wants; [`chart`] and [`report`]: charts and report folders;
 //! - [`export`]: human-readable output; [`console`]: progress on a terminal.
 //!
 //! The `parbench` binary is a thin command-line layer over these.
 #![deny(missing_docs)]
 
+pub mod advise;
 pub mod analysis;
 pub mod chart;
 pub mod compare;

@@ -5,7 +5,8 @@ mod cli;
 
 use anyhow::Context;
 use clap::Parser;
-use cli::{Cli, Command, CompareArgs, CompareFormat, ExportArgs, ReportArgs, RunArgs};
+use cli::{AdviseArgs, Cli, Command, CompareArgs, CompareFormat, ExportArgs, ReportArgs, RunArgs};
+use parbench::chart::render::Format;
 use parbench::export::table::{machine_table, results_table};
 use parbench::machine::MachineInfo;
 use parbench::measure::runner::{self, now_utc};
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Run(args) => run(args),
+        Command::Advise(args) => advise(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -105,11 +107,55 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         warmup: args.warmup,
         settle_ms: args.settle_ms,
         label: args.label,
+        cpu_ms: args.cpu_ms,
+        io_ms: args.io_ms,
+        switch_interval_ms: args.switch_interval_ms,
+        start_methods: args.start_method,
     };
     let config = build_config(args.preset, &machine, &overrides)?;
     let dir = args
         .out
         .unwrap_or_else(|| PathBuf::from("reports").join(&machine.host_slug));
+    measure(&machine, &config, &dir, !args.no_report, args.format)?;
+    Ok(())
+}
+
+fn advise(args: AdviseArgs) -> anyhow::Result<()> {
+    let machine = MachineInfo::detect();
+    if args.cpu_ms == 0 {
+        return Err(UsageError("--cpu-ms must be at least 1".into()).into());
+    }
+    let config = parbench::advise::advise_config(
+        &machine,
+        args.cpu_ms,
+        args.io_ms,
+        args.tasks,
+        args.models,
+        args.samples,
+    );
+    config.validate()?;
+    let dir = args.out.unwrap_or_else(|| {
+        PathBuf::from("reports")
+            .join(&machine.host_slug)
+            .join("advise")
+    });
+    let results = measure(&machine, &config, &dir, !args.no_report, Format::Png)?;
+    let advice = parbench::advise::advise(&results)
+        .context("the run measured no mixed cell, so there is nothing to advise")?;
+    print!("{}", parbench::export::table::advice_table(&advice));
+    Ok(())
+}
+
+/// Runs `config` with progress on stderr, saving into `dir`; prints the table and, with
+/// `report`, writes the charts and summary.
+fn measure(
+    machine: &MachineInfo,
+    config: &parbench::plan::RunConfig,
+    dir: &std::path::Path,
+    report: bool,
+    format: Format,
+) -> anyhow::Result<parbench::result::RunResults> {
+    let dir = dir.to_path_buf();
     if dir.exists() && !dir.is_dir() {
         return Err(UsageError(format!("--out {} is not a folder", dir.display())).into());
     }
@@ -126,7 +172,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         sink.run_file.display()
     );
     let mut observer = parbench::console::Progress::new(sink.clone(), config.warmup);
-    let results = runner::run(&config, &machine, &ModelContext::default(), &mut observer)
+    let results = runner::run(config, machine, &ModelContext::default(), &mut observer)
         .with_context(|| {
             format!(
                 "run stopped; what was measured is in {}",
@@ -141,13 +187,13 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         sink.run_file.display(),
         sink.latest_file.display()
     );
-    if !args.no_report {
+    if report {
         let t0 = std::time::Instant::now();
         let rep = write_report(
             std::slice::from_ref(&results),
             std::slice::from_ref(&sink.run_file),
             &dir,
-            args.format,
+            format,
         )
         .context("the results are saved, but the report failed")?;
         print_verdicts(&rep);
@@ -159,7 +205,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             dir.join("summary.md").display()
         );
     }
-    Ok(())
+    Ok(results)
 }
 
 fn print_verdicts(rep: &parbench::report::Report) {

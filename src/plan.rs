@@ -42,6 +42,52 @@ pub struct RunConfig {
     /// A name for the run in charts comparing machines (`--label`); the hostname when absent.
     #[serde(default)]
     pub label: Option<String>,
+    /// The `gil` model's switch interval, milliseconds (CPython's default: 5).
+    #[serde(default = "default_switch_interval_ms")]
+    pub switch_interval_ms: u64,
+    /// Models or worker counts that differ for one workload (the `lesson` preset runs seed-io
+    /// with one thread or process per task, seed-cpu with a few); empty for most runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_workload: Vec<WorkloadOverride>,
+}
+
+fn default_switch_interval_ms() -> u64 {
+    5
+}
+
+/// Models and worker counts of one workload, replacing the run's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkloadOverride {
+    /// The workload concerned.
+    pub workload: WorkloadKind,
+    /// Its models, if not the run's.
+    #[serde(default)]
+    pub models: Option<Vec<ModelKind>>,
+    /// Its worker counts, if not the run's.
+    #[serde(default)]
+    pub workers: Option<Vec<usize>>,
+}
+
+/// How `processes` creates its children (`--start-method`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartMethod {
+    /// Execute a fresh `parbench worker` per task (model `processes`).
+    Spawn,
+    /// `fork` parbench per task (model `processes-fork`).
+    Fork,
+}
+
+impl FromStr for StartMethod {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "spawn" => Ok(StartMethod::Spawn),
+            "fork" => Ok(StartMethod::Fork),
+            _ => Err(format!(
+                "unknown start method '{s}' (expected spawn or fork)"
+            )),
+        }
+    }
 }
 
 /// One measured configuration: a workload run by a model with N workers.
@@ -61,15 +107,16 @@ impl RunConfig {
     pub fn cells(&self) -> Vec<CellSpec> {
         let mut cells = Vec::new();
         for &workload in &self.workloads {
-            for &model in &self.models {
-                if model == ModelKind::Sequential {
+            let (models, workers) = self.models_and_workers(workload.spec.kind());
+            for &model in models {
+                if model.is_baseline() {
                     cells.push(CellSpec {
                         workload,
                         model,
                         workers: 1,
                     });
                 } else {
-                    for &workers in &self.workers {
+                    for &workers in workers {
                         cells.push(CellSpec {
                             workload,
                             model,
@@ -80,6 +127,16 @@ impl RunConfig {
             }
         }
         cells
+    }
+
+    /// The models and worker counts of `workload`: the run's, unless `per_workload` says otherwise.
+    pub fn models_and_workers(&self, workload: WorkloadKind) -> (&[ModelKind], &[usize]) {
+        let o = self.per_workload.iter().find(|o| o.workload == workload);
+        (
+            o.and_then(|o| o.models.as_deref()).unwrap_or(&self.models),
+            o.and_then(|o| o.workers.as_deref())
+                .unwrap_or(&self.workers),
+        )
     }
 
     /// Checks that the run can be done, naming the first bad value.
@@ -94,7 +151,7 @@ impl RunConfig {
         if self.models.is_empty() {
             return bad("no model selected".into());
         }
-        if self.models.iter().any(|m| *m != ModelKind::Sequential) && self.workers.is_empty() {
+        if self.models.iter().any(|m| !m.is_baseline()) && self.workers.is_empty() {
             return bad("no worker count given".into());
         }
         if let Some(w) = self.workers.iter().find(|w| **w == 0) {
@@ -107,6 +164,20 @@ impl RunConfig {
             if let WorkloadSpec::Cpu { iterations: 0 } = w.spec {
                 return bad("--iterations must be at least 1".into());
             }
+            if let WorkloadSpec::Mixed { cpu_ms: 0, .. } = w.spec {
+                return bad("--cpu-ms must be at least 1".into());
+            }
+            let (models, _) = self.models_and_workers(w.spec.kind());
+            if let (WorkloadSpec::Mixed { .. }, Some(m)) =
+                (w.spec, models.iter().find(|m| m.is_python()))
+            {
+                return bad(format!(
+                    "{m} runs cpu, io and noop only: the mixed workload is calibrated for parbench's own loop"
+                ));
+            }
+        }
+        if self.switch_interval_ms == 0 {
+            return bad("--switch-interval-ms must be at least 1".into());
         }
         Ok(())
     }
@@ -119,23 +190,61 @@ const SETTLE_MS: u64 = 30;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Preset {
-    /// The whole matrix, small, 9 samples (enough for the CI gate): about half a minute on 2 cores.
+    /// The whole matrix, small, 9 samples (enough for the CI gate): under a minute on 2 cores.
     Quick,
     /// The whole matrix at the lesson's CPU size: a few minutes on 2 cores.
     Default,
-    /// The lesson's CPU experiment: 12 tasks × 10^7 multiplies, every model.
+    /// The lesson's CPU experiment: 12 tasks × 10^7 multiplies, every native model.
     SeedCpu,
     /// The lesson's IO experiment: 4000 tasks × 2 s sleep, one thread / process per task.
     SeedIo,
+    /// The lesson's table: seed-cpu and seed-io, CPython's models beside parbench's, 3 samples.
+    Lesson,
+}
+
+/// The default size of each workload on a machine whose sweep ends at `max_workers`, for a
+/// batch of about `batch_ms` on one worker.
+fn default_plan(kind: WorkloadKind, max_workers: u64, batch_ms: u64) -> WorkloadPlan {
+    let io_tasks = 16u64.max(2 * max_workers);
+    match kind {
+        WorkloadKind::Cpu => WorkloadPlan {
+            spec: WorkloadSpec::Cpu {
+                iterations: 10_000_000,
+            },
+            tasks: 12u64.max(max_workers),
+        },
+        // A batch of io tasks on one worker takes tasks × sleep: keep that near `batch_ms`
+        // however many tasks a big machine needs, but never below 5 ms a sleep.
+        WorkloadKind::Io => WorkloadPlan {
+            spec: WorkloadSpec::Io {
+                sleep_ms: (batch_ms / io_tasks).max(5),
+            },
+            tasks: io_tasks,
+        },
+        WorkloadKind::Noop => WorkloadPlan {
+            spec: WorkloadSpec::Noop,
+            tasks: 256,
+        },
+        // The request-handler shape `advise` starts from: 5 ms of compute, 20 ms of waiting.
+        WorkloadKind::Mixed => WorkloadPlan {
+            spec: WorkloadSpec::Mixed {
+                cpu_ms: 5,
+                io_ms: 20,
+                iterations: 0,
+            },
+            tasks: 64u64.max(4 * max_workers),
+        },
+    }
 }
 
 impl Preset {
     /// Every preset.
-    pub const ALL: [Preset; 4] = [
+    pub const ALL: [Preset; 5] = [
         Preset::Quick,
         Preset::Default,
         Preset::SeedCpu,
         Preset::SeedIo,
+        Preset::Lesson,
     ];
 
     /// The command-line name.
@@ -145,6 +254,7 @@ impl Preset {
             Preset::Default => "default",
             Preset::SeedCpu => "seed-cpu",
             Preset::SeedIo => "seed-io",
+            Preset::Lesson => "lesson",
         }
     }
 
@@ -153,107 +263,119 @@ impl Preset {
     pub fn config(self, machine: &MachineInfo) -> RunConfig {
         let sweep = default_workers(machine);
         let max_workers = *sweep.last().unwrap_or(&1) as u64;
-        let cpu_tasks = 12u64.max(max_workers);
-        let io_tasks = 16u64.max(2 * max_workers);
-        // A batch of io tasks on one worker takes tasks × sleep: keep that near 160 ms (quick) or
-        // 800 ms (default) however many tasks a big machine needs, but never below 5 ms a sleep.
-        let io_sleep = |batch_ms: u64| (batch_ms / io_tasks).max(5);
-        let all = ModelKind::ALL.to_vec();
-        let seed = 0x5EED;
+        let plan = |k| default_plan(k, max_workers, 800);
+        let base = RunConfig {
+            preset: self,
+            workloads: vec![
+                plan(WorkloadKind::Cpu),
+                plan(WorkloadKind::Io),
+                plan(WorkloadKind::Noop),
+            ],
+            models: ModelKind::NATIVE.to_vec(),
+            workers: sweep.clone(),
+            samples: 7,
+            warmup: 1,
+            shuffle_seed: 0x5EED,
+            settle_ms: SETTLE_MS,
+            label: None,
+            switch_interval_ms: default_switch_interval_ms(),
+            per_workload: Vec::new(),
+        };
+        let seed_cpu = WorkloadPlan {
+            spec: WorkloadSpec::Cpu {
+                iterations: 10_000_000,
+            },
+            tasks: 12,
+        };
+        let seed_io = WorkloadPlan {
+            spec: WorkloadSpec::Io { sleep_ms: 2000 },
+            tasks: 4000,
+        };
         match self {
             Preset::Quick => RunConfig {
-                preset: self,
                 workloads: vec![
                     WorkloadPlan {
                         spec: WorkloadSpec::Cpu {
                             iterations: 3_000_000,
                         },
-                        tasks: cpu_tasks,
+                        tasks: 12u64.max(max_workers),
                     },
-                    WorkloadPlan {
-                        spec: WorkloadSpec::Io {
-                            sleep_ms: io_sleep(160),
-                        },
-                        tasks: io_tasks,
-                    },
+                    default_plan(WorkloadKind::Io, max_workers, 160),
                     WorkloadPlan {
                         spec: WorkloadSpec::Noop,
                         tasks: 64,
                     },
                 ],
-                models: all,
-                workers: sweep,
                 samples: 9,
-                warmup: 1,
-                shuffle_seed: seed,
                 // Shorter: the quick preset has many short batches and a 60 s budget.
                 settle_ms: SETTLE_MS * 2 / 3,
-                label: None,
+                ..base
             },
-            Preset::Default => RunConfig {
-                preset: self,
-                workloads: vec![
-                    WorkloadPlan {
-                        spec: WorkloadSpec::Cpu {
-                            iterations: 10_000_000,
-                        },
-                        tasks: cpu_tasks,
-                    },
-                    WorkloadPlan {
-                        spec: WorkloadSpec::Io {
-                            sleep_ms: io_sleep(800),
-                        },
-                        tasks: io_tasks,
-                    },
-                    WorkloadPlan {
-                        spec: WorkloadSpec::Noop,
-                        tasks: 256,
-                    },
-                ],
-                models: all,
-                workers: sweep,
-                samples: 7,
-                warmup: 1,
-                shuffle_seed: seed,
-                settle_ms: SETTLE_MS,
-                label: None,
-            },
+            Preset::Default => base,
             Preset::SeedCpu => {
                 let mut workers = sweep;
                 workers.push(12);
                 workers.sort_unstable();
                 workers.dedup();
                 RunConfig {
-                    preset: self,
-                    workloads: vec![WorkloadPlan {
-                        spec: WorkloadSpec::Cpu {
-                            iterations: 10_000_000,
-                        },
-                        tasks: 12,
-                    }],
-                    models: all,
+                    workloads: vec![seed_cpu],
                     workers,
-                    samples: 7,
-                    warmup: 1,
-                    shuffle_seed: seed,
-                    settle_ms: SETTLE_MS,
-                    label: None,
+                    ..base
                 }
             }
             Preset::SeedIo => RunConfig {
-                preset: self,
-                workloads: vec![WorkloadPlan {
-                    spec: WorkloadSpec::Io { sleep_ms: 2000 },
-                    tasks: 4000,
-                }],
-                models: vec![ModelKind::Threads, ModelKind::Processes],
+                workloads: vec![seed_io],
+                models: vec![ModelKind::Threads, ModelKind::Processes, ModelKind::Async],
                 workers: vec![4000],
                 samples: 5,
-                warmup: 1,
-                shuffle_seed: seed,
-                settle_ms: SETTLE_MS,
-                label: None,
+                ..base
             },
+            Preset::Lesson => {
+                use ModelKind::*;
+                let cores = machine
+                    .physical_cores
+                    .unwrap_or(machine.logical_cores)
+                    .max(1);
+                let mut cpu_workers = vec![cores, 12];
+                cpu_workers.sort_unstable();
+                cpu_workers.dedup();
+                RunConfig {
+                    workloads: vec![seed_cpu, seed_io],
+                    models: vec![
+                        Sequential,
+                        Threads,
+                        ThreadPool,
+                        Processes,
+                        ProcessesFork,
+                        ProcessPool,
+                        Async,
+                        Gil,
+                        PySequential,
+                        PyThreads,
+                        PyThreadPool,
+                        PyProcesses,
+                        PyProcessPool,
+                    ],
+                    workers: cpu_workers,
+                    samples: 3,
+                    per_workload: vec![WorkloadOverride {
+                        workload: WorkloadKind::Io,
+                        // One thread or process per task, as the lesson ran it; no sequential
+                        // baseline (4000 × 2 s): speedups are against the ideal tasks × sleep.
+                        models: Some(vec![
+                            Threads,
+                            Processes,
+                            ProcessesFork,
+                            Async,
+                            Gil,
+                            PyThreads,
+                            PyProcesses,
+                        ]),
+                        workers: Some(vec![4000]),
+                    }],
+                    ..base
+                }
+            }
         }
     }
 }
@@ -271,7 +393,9 @@ impl FromStr for Preset {
             .into_iter()
             .find(|p| p.name() == s)
             .ok_or_else(|| {
-                format!("unknown preset '{s}' (expected one of: quick, default, seed-cpu, seed-io)")
+                format!(
+                    "unknown preset '{s}' (expected one of: quick, default, seed-cpu, seed-io, lesson)"
+                )
             })
     }
 }
@@ -334,23 +458,30 @@ pub struct Overrides {
     pub settle_ms: Option<u64>,
     /// `--label`.
     pub label: Option<String>,
+    /// `--cpu-ms` (mixed workload).
+    pub cpu_ms: Option<u64>,
+    /// `--io-ms` (mixed workload).
+    pub io_ms: Option<u64>,
+    /// `--switch-interval-ms` (gil model).
+    pub switch_interval_ms: Option<u64>,
+    /// `--start-method`: which variants `processes` stands for.
+    pub start_methods: Option<Vec<StartMethod>>,
 }
 
 /// The preset's configuration with `o` applied, validated.
 pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Result<RunConfig> {
     let mut c = preset.config(machine);
     if let Some(kinds) = &o.workloads {
-        // Keep the preset's sizes for workloads it has; take the default preset's for the others.
-        let fallback = Preset::Default.config(machine);
+        // Keep the preset's sizes for workloads it has; take the default sizes for the others.
+        let max_workers = *default_workers(machine).last().unwrap_or(&1) as u64;
         c.workloads = kinds
             .iter()
             .map(|k| {
                 c.workloads
                     .iter()
-                    .chain(&fallback.workloads)
                     .find(|w| w.spec.kind() == *k)
                     .copied()
-                    .expect("the default preset has every workload")
+                    .unwrap_or_else(|| default_plan(*k, max_workers, 800))
             })
             .collect();
         c.workloads.dedup_by_key(|w| w.spec.kind());
@@ -358,11 +489,47 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
     if let Some(m) = &o.models {
         c.models = m.clone();
         c.models.dedup();
+        // Explicit models replace a preset's per-workload choice too.
+        for p in &mut c.per_workload {
+            p.models = None;
+        }
+    }
+    if let Some(methods) = &o.start_methods {
+        let variants: Vec<ModelKind> = methods
+            .iter()
+            .map(|m| match m {
+                StartMethod::Spawn => ModelKind::Processes,
+                StartMethod::Fork => ModelKind::ProcessesFork,
+            })
+            .collect();
+        let swap = |models: &mut Vec<ModelKind>| {
+            if let Some(i) = models
+                .iter()
+                .position(|m| matches!(m, ModelKind::Processes | ModelKind::ProcessesFork))
+            {
+                models.retain(|m| !matches!(m, ModelKind::Processes | ModelKind::ProcessesFork));
+                for (k, v) in variants.iter().enumerate() {
+                    models.insert(i + k, *v);
+                }
+            }
+        };
+        swap(&mut c.models);
+        for p in &mut c.per_workload {
+            if let Some(m) = &mut p.models {
+                swap(m);
+            }
+        }
     }
     if let Some(w) = &o.workers {
         c.workers = w.clone();
         c.workers.sort_unstable();
         c.workers.dedup();
+        for p in &mut c.per_workload {
+            p.workers = None;
+        }
+    }
+    if let Some(ms) = o.switch_interval_ms {
+        c.switch_interval_ms = ms;
     }
     for w in &mut c.workloads {
         if let Some(t) = o.tasks {
@@ -372,6 +539,16 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
             WorkloadSpec::Cpu { iterations } => *iterations = o.iterations.unwrap_or(*iterations),
             WorkloadSpec::Io { sleep_ms } => *sleep_ms = o.sleep_ms.unwrap_or(*sleep_ms),
             WorkloadSpec::Noop => {}
+            WorkloadSpec::Mixed {
+                cpu_ms,
+                io_ms,
+                iterations,
+            } => {
+                if let Some(v) = o.cpu_ms {
+                    (*cpu_ms, *iterations) = (v, 0);
+                }
+                *io_ms = o.io_ms.unwrap_or(*io_ms);
+            }
         }
     }
     if let Some(s) = o.samples {
@@ -472,6 +649,66 @@ mod tests {
     }
 
     #[test]
+    fn start_method_picks_the_process_variants_in_place() {
+        let m = machine(Some(2), 2);
+        let with = |methods: Vec<StartMethod>| {
+            let o = Overrides {
+                models: Some(vec![
+                    ModelKind::Threads,
+                    ModelKind::Processes,
+                    ModelKind::Gil,
+                ]),
+                start_methods: Some(methods),
+                ..Default::default()
+            };
+            build_config(Preset::Quick, &m, &o).unwrap().models
+        };
+        use ModelKind::*;
+        assert_eq!(with(vec![StartMethod::Fork]), [Threads, ProcessesFork, Gil]);
+        assert_eq!(
+            with(vec![StartMethod::Spawn, StartMethod::Fork]),
+            [Threads, Processes, ProcessesFork, Gil]
+        );
+        assert!(
+            "vfork"
+                .parse::<StartMethod>()
+                .unwrap_err()
+                .contains("'vfork'")
+        );
+    }
+
+    #[test]
+    fn the_lesson_runs_io_one_per_task_and_cpu_on_a_few_workers() {
+        let c = Preset::Lesson.config(&machine(Some(2), 2));
+        let cells = c.cells();
+        let io: Vec<_> = cells
+            .iter()
+            .filter(|c| c.workload.spec.kind() == WorkloadKind::Io)
+            .collect();
+        assert!(
+            io.iter()
+                .all(|c| c.workers == 4000 && !c.model.is_baseline())
+        );
+        assert!(io.iter().any(|c| c.model == ModelKind::PyProcesses));
+        let cpu_workers: Vec<usize> = cells
+            .iter()
+            .filter(|c| {
+                c.model == ModelKind::PyThreads && c.workload.spec.kind() == WorkloadKind::Cpu
+            })
+            .map(|c| c.workers)
+            .collect();
+        assert_eq!(cpu_workers, [2, 12]);
+        // Mixed needs the calibrated Rust loop: CPython models refuse it.
+        let o = Overrides {
+            workloads: Some(vec![WorkloadKind::Mixed]),
+            models: Some(vec![ModelKind::PyThreads]),
+            ..Default::default()
+        };
+        let err = build_config(Preset::Quick, &machine(Some(2), 2), &o).unwrap_err();
+        assert!(err.to_string().contains("py-threads"));
+    }
+
+    #[test]
     fn sequential_runs_once_per_workload() {
         let m = machine(Some(2), 2);
         let c = Preset::Quick.config(&m);
@@ -481,6 +718,6 @@ mod tests {
             .filter(|c| c.model == ModelKind::Sequential)
             .count();
         assert_eq!(seq, 3);
-        assert_eq!(cells.len(), 3 * (1 + 5 * 3));
+        assert_eq!(cells.len(), 3 * (1 + 8 * 3));
     }
 }

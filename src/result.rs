@@ -32,6 +32,9 @@ pub struct RunResults {
     /// The noise probe: how much a fixed reference loop varied during the run.
     #[serde(default)]
     pub noise: Option<NoiseProbe>,
+    /// What the run had to leave out and why (a model that cannot run here).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A fixed reference loop timed a few times after every round, so a comparison can tell how
@@ -180,9 +183,9 @@ fn median_u64(v: &[u64]) -> u64 {
 /// Turns raw cells into result cells, deriving speedup, efficiency and ideals. Cells without a
 /// sample are left out. `physical_cores` bounds the CPU-bound ideal.
 pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
-    let base_of = |w: WorkloadKind| {
+    let base_of = |w: WorkloadKind, baseline: ModelKind| {
         raw.iter()
-            .find(|c| c.model == ModelKind::Sequential && c.params.kind() == w)
+            .find(|c| c.model == baseline && c.params.kind() == w)
             .and_then(|c| summarize(&c.samples_s))
     };
     raw.iter()
@@ -190,30 +193,40 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
             let s = summarize(&c.samples_s)?;
             let kind = c.params.kind();
             let (mut speedup_v, mut ci, mut baseline) = (None, None, None);
-            if let Some(b) = base_of(kind) {
+            if let Some(b) = base_of(kind, c.model.baseline()) {
                 let (v, i) = speedup(&b, &s);
-                (speedup_v, ci, baseline) = (Some(v), Some(i), Some("sequential".to_string()));
-            } else if let WorkloadSpec::Io { sleep_ms } = c.params {
-                let ideal_seq = c.tasks as f64 * sleep_ms as f64 / 1000.0;
+                (speedup_v, ci, baseline) =
+                    (Some(v), Some(i), Some(c.model.baseline().to_string()));
+            } else if let Some(per_task) = c.params.nominal_task_s() {
+                let ideal_seq = c.tasks as f64 * per_task;
                 speedup_v = Some(ideal_seq / s.median);
                 ci = Some([ideal_seq / s.ci_high, ideal_seq / s.ci_low]);
                 baseline = Some("ideal-sequential".to_string());
             }
-            let workers = if c.model == ModelKind::Sequential {
-                1
-            } else {
-                c.workers
-            };
+            let workers = if c.model.is_baseline() { 1 } else { c.workers };
+            let waits = c.model.concurrent_waits(workers, c.tasks);
+            let computes = c
+                .model
+                .concurrent_compute(workers, physical_cores)
+                .min(c.tasks as usize)
+                .max(1);
             let (ideal_s, ideal_speedup) = match c.params {
                 WorkloadSpec::Io { sleep_ms } => {
-                    let batches = c.tasks.div_ceil(workers as u64) as f64;
+                    let batches = c.tasks.div_ceil(waits) as f64;
                     let ideal = batches * sleep_ms as f64 / 1000.0;
                     (Some(ideal), Some(c.tasks as f64 / batches))
                 }
-                WorkloadSpec::Cpu { .. } => (
-                    None,
-                    Some(workers.min(physical_cores).min(c.tasks as usize).max(1) as f64),
-                ),
+                WorkloadSpec::Cpu { .. } => (None, Some(computes as f64)),
+                WorkloadSpec::Mixed { cpu_ms, io_ms, .. } => {
+                    // Bounded by the cores (all compute spread over `computes` of them) and by
+                    // the waves of tasks that can be in flight at once.
+                    let (cpu, io, t) = (cpu_ms as f64 / 1000.0, io_ms as f64 / 1000.0, c.tasks);
+                    let by_cores = t as f64 * cpu / computes as f64;
+                    let by_waves = t.div_ceil(waits.min(workers as u64).max(1)) as f64 * (cpu + io);
+                    let by_waves = if waits >= t { cpu + io } else { by_waves };
+                    let ideal = by_cores.max(by_waves);
+                    (Some(ideal), Some(t as f64 * (cpu + io) / ideal))
+                }
                 WorkloadSpec::Noop => (None, None),
             };
             Some(CellResult {

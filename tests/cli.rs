@@ -177,3 +177,106 @@ fn an_interrupted_run_leaves_valid_json() {
             .all(|c| !c.samples_s.is_empty() && !c.complete)
     );
 }
+
+fn load(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn cpython_models_are_skipped_with_a_notice_without_python() {
+    let dir = tempfile::tempdir().unwrap();
+    parbench()
+        .env("PARBENCH_PYTHON", dir.path().join("no-such-python"))
+        .args(TINY)
+        .args(["--models", "sequential,py-threads", "--workload", "noop"])
+        .arg("--no-report")
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "skipping py-threads: no Python interpreter",
+        ));
+    let r = load(&dir.path().join("latest.json"));
+    let models: Vec<&str> = r["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, ["sequential"]);
+    assert!(r["notes"][0].as_str().unwrap().contains("py-threads"));
+}
+
+#[test]
+fn cpython_models_run_beside_the_native_ones() {
+    if let Err(why) = parbench::model::ModelKind::PyThreads.available() {
+        eprintln!("not tested here: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    parbench()
+        .args(TINY)
+        .args([
+            "--models",
+            "sequential,threads,py-sequential,py-threads,py-processes",
+            "--workload",
+            "cpu,io",
+        ])
+        .arg("--no-report")
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("py-processes"));
+    let r = load(&dir.path().join("latest.json"));
+    let cells = r["cells"].as_array().unwrap();
+    let py: Vec<_> = cells
+        .iter()
+        .filter(|c| c["model"] == "py-threads" && c["workload"] == "cpu")
+        .collect();
+    assert_eq!(py.len(), 2);
+    for c in py {
+        assert_eq!(c["speedup_baseline"], "py-sequential");
+        assert_eq!(c["checksum_ok"], true);
+    }
+}
+
+#[test]
+fn advise_sweeps_past_the_textbook_estimate_and_reports_each_model() {
+    let dir = tempfile::tempdir().unwrap();
+    parbench()
+        .args(["advise", "--cpu-ms", "1", "--io-ms", "3", "--tasks", "8"])
+        .args([
+            "--models",
+            "thread-pool,gil",
+            "--samples",
+            "1",
+            "--no-report",
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("textbook estimate"))
+        .stdout(predicate::str::contains("gil"))
+        .stdout(predicate::str::contains("thread-pool"));
+    let r = load(&dir.path().join("latest.json"));
+    let workers: Vec<u64> = r["config"]["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_u64().unwrap())
+        .collect();
+    let m = &r["machine"];
+    let cores = m["physical_cores"].as_f64().or(m["logical_cores"].as_f64());
+    let estimate = 4.0 * cores.unwrap();
+    assert!(workers.contains(&(estimate as u64)), "{workers:?}");
+    assert!(*workers.last().unwrap() as f64 >= 2.0 * estimate);
+    assert!(
+        r["config"]["workloads"][0]["spec"]["iterations"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}

@@ -24,6 +24,7 @@ fn tiny() -> Overrides {
 fn ctx() -> ModelContext {
     ModelContext {
         worker_exe: Some(crate::parbench_exe()),
+        ..Default::default()
     }
 }
 
@@ -45,7 +46,7 @@ fn a_tiny_run_measures_every_cell_and_round_trips() {
     let results = run(&config, &machine, &ctx(), &mut obs).unwrap();
     assert!(obs.1 >= 4, "a checkpoint after every round");
     assert!(results.complete && results.finished_utc.is_some());
-    assert_eq!(results.cells.len(), 3 * (1 + 5 * 2));
+    assert_eq!(results.cells.len(), 3 * (1 + 8 * 2));
     for c in &results.cells {
         assert!(
             c.checksum_ok && c.complete,

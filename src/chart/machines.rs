@@ -32,7 +32,7 @@ pub fn figures(runs: &[RunResults]) -> Vec<Figure> {
         let mut models: Vec<ModelKind> = runs
             .iter()
             .flat_map(|r| r.cells.iter())
-            .filter(|c| c.workload == workload && c.model != ModelKind::Sequential)
+            .filter(|c| c.workload == workload && !c.model.is_baseline())
             .map(|c| c.model)
             .collect();
         models.sort();

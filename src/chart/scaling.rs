@@ -56,7 +56,7 @@ pub fn model_series(cells: &[&CellResult], metric: Metric) -> Vec<Series> {
     models.dedup();
     models
         .into_iter()
-        .filter(|m| matches!(metric, Metric::Time | Metric::PerTask) || *m != ModelKind::Sequential)
+        .filter(|m| matches!(metric, Metric::Time | Metric::PerTask) || !m.is_baseline())
         .map(|m| {
             let mut points: Vec<Point> = cells
                 .iter()
@@ -84,9 +84,22 @@ fn ideal_series(cells: &[&CellResult], metric: Metric) -> Option<Series> {
     let points: Vec<Point> = xs
         .into_iter()
         .filter_map(|n| {
+            // The ideal of a model that runs N tasks at once, compute and waits alike (a GIL
+            // model's or an async model's ideal is its own, see CellResult::ideal_speedup).
+            let plain = |c: &&&CellResult| {
+                !c.model.is_baseline()
+                    && c.model.concurrent_waits(n, c.tasks) == n as u64
+                    && c.model.concurrent_compute(n, usize::MAX) == n
+            };
             let cell = cells
                 .iter()
-                .find(|c| c.workers == n && c.model != ModelKind::Sequential)?;
+                .filter(|c| c.workers == n)
+                .find(plain)
+                .or_else(|| {
+                    cells
+                        .iter()
+                        .find(|c| c.workers == n && !c.model.is_baseline())
+                })?;
             let y = match metric {
                 Metric::Speedup => cell.ideal_speedup?,
                 Metric::Efficiency => cell.ideal_speedup? / n as f64,
@@ -152,11 +165,7 @@ pub fn how_measured(r: &RunResults, workload: WorkloadKind) -> String {
     let Some(c) = r.cells.iter().find(|c| c.workload == workload) else {
         return String::new();
     };
-    let what = match c.params {
-        WorkloadSpec::Cpu { iterations } => format!("{} tasks × {iterations} multiplies", c.tasks),
-        WorkloadSpec::Io { sleep_ms } => format!("{} tasks × {sleep_ms} ms sleep", c.tasks),
-        WorkloadSpec::Noop => format!("{} empty tasks", c.tasks),
-    };
+    let what = c.params.describe(c.tasks);
     format!(
         "{what}; median of {} samples; bars: {:.1}% CI of the median",
         c.samples_s.len(),

@@ -69,7 +69,7 @@ fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
     );
     for c in r.cells.iter().filter(|c| c.workload == workload) {
         let ideal = match workload {
-            WorkloadKind::Io => c.ideal_s.map(fmt_duration),
+            WorkloadKind::Io | WorkloadKind::Mixed => c.ideal_s.map(fmt_duration),
             WorkloadKind::Cpu => c.ideal_speedup.map(|v| format!("{v:.2}×")),
             WorkloadKind::Noop => Some(format!("{} / task", fmt_duration(c.per_task_s))),
         };

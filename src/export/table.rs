@@ -4,7 +4,7 @@
 use super::fmt_duration;
 use crate::machine::MachineInfo;
 use crate::result::{CellResult, RunResults};
-use crate::workload::{WorkloadKind, WorkloadSpec};
+use crate::workload::WorkloadKind;
 use std::fmt::Write;
 
 /// The machine as `key: value` lines.
@@ -42,14 +42,6 @@ pub fn machine_table(m: &MachineInfo) -> String {
         .collect()
 }
 
-fn describe(spec: &WorkloadSpec, tasks: u64) -> String {
-    match spec {
-        WorkloadSpec::Cpu { iterations } => format!("{tasks} tasks × {iterations} multiplies"),
-        WorkloadSpec::Io { sleep_ms } => format!("{tasks} tasks × {sleep_ms} ms sleep"),
-        WorkloadSpec::Noop => format!("{tasks} empty tasks"),
-    }
-}
-
 fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or("-".into(), f)
 }
@@ -66,18 +58,20 @@ pub fn results_table(r: &RunResults) -> String {
         let _ = writeln!(
             out,
             "\n{kind} — {}; median of {n} samples, {:.1}% CI of the median (order statistics){}",
-            describe(&first.params, first.tasks),
+            first.params.describe(first.tasks),
             first.ci_level * 100.0,
             if r.complete { "" } else { "; INCOMPLETE run" }
         );
         let extra = match kind {
             WorkloadKind::Cpu => format!("{:>7}", "ideal"),
-            WorkloadKind::Io => format!("{:>10} {:>10}", "ideal", "overhead"),
+            WorkloadKind::Io | WorkloadKind::Mixed => {
+                format!("{:>10} {:>10}", "ideal", "overhead")
+            }
             WorkloadKind::Noop => format!("{:>10}", "per task"),
         };
         let _ = writeln!(
             out,
-            "{:<13} {:>5} {:>10}  {:<23} {:>8} {:>6} {extra} {:>10} {:>10}",
+            "{:<15} {:>5} {:>10}  {:<23} {:>8} {:>6} {extra} {:>10} {:>10}",
             "model", "N", "median", "95% CI", "speedup", "eff.", "cpu time", "start-up"
         );
         for c in cells {
@@ -88,7 +82,7 @@ pub fn results_table(r: &RunResults) -> String {
             );
             let extra = match kind {
                 WorkloadKind::Cpu => format!("{:>7}", opt(c.ideal_speedup, |v| format!("{v:.2}×"))),
-                WorkloadKind::Io => format!(
+                WorkloadKind::Io | WorkloadKind::Mixed => format!(
                     "{:>10} {:>10}",
                     opt(c.ideal_s, fmt_duration),
                     opt(c.overhead_s, fmt_duration)
@@ -97,7 +91,7 @@ pub fn results_table(r: &RunResults) -> String {
             };
             let _ = writeln!(
                 out,
-                "{:<13} {:>5} {:>10}  {:<23} {:>8} {:>6} {extra} {:>10} {:>10}{}",
+                "{:<15} {:>5} {:>10}  {:<23} {:>8} {:>6} {extra} {:>10} {:>10}{}",
                 c.model.name(),
                 c.workers,
                 fmt_duration(c.median_s),
@@ -123,9 +117,42 @@ pub fn results_table(r: &RunResults) -> String {
         if first.speedup_baseline.as_deref() == Some("ideal-sequential") {
             let _ = writeln!(
                 out,
-                "(speedup against the ideal sequential time tasks × sleep: sequential was not run)"
+                "(speedup against the ideal sequential time: tasks × the time a task takes by construction; sequential was not run)"
             );
         }
+    }
+    out
+}
+
+/// The advice of `parbench advise`: per model the fastest worker count, the smallest count
+/// within 5% of it, and how far that is from the textbook estimate.
+pub fn advice_table(a: &crate::advise::Advice) -> String {
+    let mut out = format!(
+        "\nadvise — {} ms compute + {} ms waiting per task; textbook estimate {} × (1 + {}/{}) = {:.1} workers\n",
+        a.cpu_ms, a.io_ms, a.cores, a.io_ms, a.cpu_ms, a.estimate
+    );
+    let _ = writeln!(
+        out,
+        "{:<15} {:>18} {:>22} {:>14}",
+        "model", "fastest N (median)", "enough N (within 5%)", "vs estimate"
+    );
+    for m in &a.models {
+        let steps = match m.steps_from_estimate {
+            0 => "= estimate".to_string(),
+            1 => "1 step off".to_string(),
+            n => format!("{n} steps off"),
+        };
+        let _ = writeln!(
+            out,
+            "{:<15} {:>18} {:>22} {:>14}",
+            m.model.name(),
+            format!("{} ({})", m.fastest.0, fmt_duration(m.fastest.1)),
+            format!("{} ({})", m.enough.0, fmt_duration(m.enough.1)),
+            steps
+        );
+    }
+    for m in a.models.iter().filter(|m| m.why.is_some()) {
+        let _ = writeln!(out, "  {}: {}", m.model, m.why.as_deref().unwrap_or(""));
     }
     out
 }

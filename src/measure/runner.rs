@@ -30,6 +30,8 @@ pub trait Observer {
     fn started(&mut self, _total_batches: usize) {}
     /// A pool is being started (before any batch).
     fn starting_model(&mut self, _model: ModelKind, _workers: usize) {}
+    /// Something the user should know that is not an error (a model skipped on this machine).
+    fn notice(&mut self, _message: &str) {}
     /// One batch of `cell` finished in round `round` (0-based; rounds below `warmup` are warm-up).
     fn batch_done(&mut self, _cell: &CellSpec, _round: usize, _wall_s: f64) {}
     /// The results so far; save them if they should survive an interruption.
@@ -85,6 +87,33 @@ fn measure_once(exec: &mut dyn Executor, cell: &CellSpec) -> Result<Measured> {
     })
 }
 
+/// Removes the models that cannot run on this machine (CPython without an interpreter, fork
+/// off Linux) from `config`, returning one line per model removed.
+fn drop_unavailable(config: &mut RunConfig) -> Vec<String> {
+    let mut notes = Vec::new();
+    let wanted: Vec<ModelKind> = {
+        let mut all: Vec<ModelKind> = config.models.clone();
+        for p in &config.per_workload {
+            all.extend(p.models.iter().flatten());
+        }
+        all.sort();
+        all.dedup();
+        all
+    };
+    for m in wanted {
+        if let Err(why) = m.available() {
+            notes.push(format!("skipping {m}: {why}"));
+            config.models.retain(|x| *x != m);
+            for p in &mut config.per_workload {
+                if let Some(ms) = &mut p.models {
+                    ms.retain(|x| *x != m);
+                }
+            }
+        }
+    }
+    notes
+}
+
 /// Measures every cell of `config` on this machine.
 pub fn run(
     config: &RunConfig,
@@ -93,6 +122,24 @@ pub fn run(
     observer: &mut dyn Observer,
 ) -> Result<RunResults> {
     config.validate()?;
+    let mut config = config.clone();
+    if crate::measure::calibrate::calibrate(&mut config) {
+        for w in &config.workloads {
+            if let crate::workload::WorkloadSpec::Mixed { .. } = w.spec {
+                observer.notice(&format!("mixed calibrated: {}", w.spec.describe(w.tasks)));
+            }
+        }
+    }
+    let ctx = ModelContext {
+        switch_interval: Duration::from_millis(config.switch_interval_ms),
+        ..ctx.clone()
+    };
+    let notes = drop_unavailable(&mut config);
+    for n in &notes {
+        observer.notice(n);
+    }
+    let config = &config;
+    let ctx = &ctx;
     let cells = config.cells();
     let mut results = RunResults {
         schema_version: SCHEMA_VERSION,
@@ -103,6 +150,7 @@ pub fn run(
         config: config.clone(),
         cells: Vec::new(),
         noise: None,
+        notes,
     };
     let mut raw: Vec<RawCell> = cells
         .iter()
@@ -153,14 +201,20 @@ fn measure_all(
     results: &mut RunResults,
     observer: &mut dyn Observer,
 ) -> Result<()> {
-    // The sequential reference of every workload (the sleep workload skips its sleeps here).
-    let expected: HashMap<_, _> = config
-        .workloads
-        .iter()
-        .map(|w| (w.spec.kind(), w.spec.expected_batch_checksum(w.tasks)))
-        .collect();
+    // The reference checksum of every workload (the sleep workload skips its sleeps here); the
+    // CPython models have their own (they run the lesson's loop).
+    let mut expected: HashMap<(_, bool), u64> = HashMap::new();
     for (r, c) in raw.iter_mut().zip(cells) {
-        r.expected_checksum = expected[&c.workload.spec.kind()];
+        let key = (c.workload.spec.kind(), c.model.is_python());
+        r.expected_checksum = match expected.get(&key) {
+            Some(v) => *v,
+            None => {
+                let v = c
+                    .model
+                    .expected_batch_checksum(&c.workload.spec, c.workload.tasks)?;
+                *expected.entry(key).or_insert(v)
+            }
+        };
     }
 
     // One executor per (model, workers), shared by the workloads; pools start here, untimed

@@ -6,16 +6,26 @@
 //! A model only runs tasks and returns the batch checksum; timing and statistics belong to
 //! `measure`.
 
+mod async_rt;
 mod child;
+pub mod gil;
 mod process_pool;
 mod processes;
+#[cfg(target_os = "linux")]
+mod processes_fork;
+pub mod python;
 mod rayon_pool;
 mod sequential;
 mod thread_pool;
 mod threads;
 
+pub use async_rt::AsyncModel;
+pub use gil::GilModel;
 pub use process_pool::ProcessPoolModel;
 pub use processes::ProcessesModel;
+#[cfg(target_os = "linux")]
+pub use processes_fork::ProcessesForkModel;
+pub use python::PythonModel;
 pub use rayon_pool::RayonModel;
 pub use sequential::SequentialModel;
 pub use thread_pool::ThreadPoolModel;
@@ -28,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 /// What a batch produced.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -48,11 +59,23 @@ pub trait Executor: Send {
     fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome>;
 }
 
-/// Where process-based models find the executable they run as workers.
-#[derive(Clone, Debug, Default)]
+/// What models need from outside: where process-based models find the executable they run as
+/// workers, and the simulated GIL's switch interval.
+#[derive(Clone, Debug)]
 pub struct ModelContext {
     /// The worker executable; `None` means [`crate::worker::locate_worker_exe`].
     pub worker_exe: Option<PathBuf>,
+    /// How long a `gil` thread may compute before it must let a waiting thread in.
+    pub switch_interval: Duration,
+}
+
+impl Default for ModelContext {
+    fn default() -> Self {
+        ModelContext {
+            worker_exe: None,
+            switch_interval: gil::DEFAULT_SWITCH_INTERVAL,
+        }
+    }
 }
 
 impl ModelContext {
@@ -80,17 +103,58 @@ pub enum ModelKind {
     Processes,
     /// N long-lived worker processes fed over pipes.
     ProcessPool,
+    /// tokio tasks on N runtime threads; compute runs inline (blocking a worker).
+    Async,
+    /// tokio tasks on N runtime threads; compute goes through `spawn_blocking` (N threads).
+    AsyncBlocking,
+    /// N threads sharing one simulated global interpreter lock.
+    Gil,
+    /// A forked OS process per task, at most N alive (the fork start method).
+    ProcessesFork,
+    /// CPython: every task in turn (the baseline of the `py-*` models).
+    PySequential,
+    /// CPython: a `threading.Thread` per task, at most N alive.
+    PyThreads,
+    /// CPython: a `multiprocessing.Process` per task, at most N alive.
+    PyProcesses,
+    /// CPython: `ThreadPoolExecutor(N)`.
+    PyThreadPool,
+    /// CPython: `ProcessPoolExecutor(N)`.
+    PyProcessPool,
 }
 
 impl ModelKind {
     /// Every model, in display order.
-    pub const ALL: [ModelKind; 6] = [
+    pub const ALL: [ModelKind; 15] = [
         ModelKind::Sequential,
         ModelKind::Threads,
         ModelKind::ThreadPool,
         ModelKind::Rayon,
         ModelKind::Processes,
         ModelKind::ProcessPool,
+        ModelKind::Async,
+        ModelKind::AsyncBlocking,
+        ModelKind::Gil,
+        ModelKind::ProcessesFork,
+        ModelKind::PySequential,
+        ModelKind::PyThreads,
+        ModelKind::PyProcesses,
+        ModelKind::PyThreadPool,
+        ModelKind::PyProcessPool,
+    ];
+
+    /// The models the `quick` and `default` presets run: the Rust ones (no CPython, whose CPU
+    /// task is 30–50× slower, and no fork variant, which `--start-method` adds).
+    pub const NATIVE: [ModelKind; 9] = [
+        ModelKind::Sequential,
+        ModelKind::Threads,
+        ModelKind::ThreadPool,
+        ModelKind::Rayon,
+        ModelKind::Processes,
+        ModelKind::ProcessPool,
+        ModelKind::Async,
+        ModelKind::AsyncBlocking,
+        ModelKind::Gil,
     ];
 
     /// The command-line and JSON name.
@@ -102,6 +166,89 @@ impl ModelKind {
             ModelKind::Rayon => "rayon",
             ModelKind::Processes => "processes",
             ModelKind::ProcessPool => "process-pool",
+            ModelKind::Async => "async",
+            ModelKind::AsyncBlocking => "async-blocking",
+            ModelKind::Gil => "gil",
+            ModelKind::ProcessesFork => "processes-fork",
+            ModelKind::PySequential => "py-sequential",
+            ModelKind::PyThreads => "py-threads",
+            ModelKind::PyProcesses => "py-processes",
+            ModelKind::PyThreadPool => "py-thread-pool",
+            ModelKind::PyProcessPool => "py-process-pool",
+        }
+    }
+
+    /// The model whose median is this one's speedup baseline: `py-sequential` for the CPython
+    /// models, `sequential` for the rest.
+    pub fn baseline(self) -> ModelKind {
+        if self.is_python() {
+            ModelKind::PySequential
+        } else {
+            ModelKind::Sequential
+        }
+    }
+
+    /// Whether this is a speedup baseline (runs once, with one worker).
+    pub fn is_baseline(self) -> bool {
+        matches!(self, ModelKind::Sequential | ModelKind::PySequential)
+    }
+
+    /// The checksum a batch of `tasks` tasks of `spec` must produce under this model: the
+    /// CPython models run the lesson's own loop, with its own checksum.
+    pub fn expected_batch_checksum(self, spec: &WorkloadSpec, tasks: u64) -> Result<u64> {
+        if self.is_python() {
+            crate::workload::python::expected_batch_checksum(spec, tasks).ok_or_else(|| {
+                Error::Config(format!(
+                    "{self}: the CPython models run cpu, io and noop, not {}",
+                    spec.kind()
+                ))
+            })
+        } else {
+            Ok(spec.expected_batch_checksum(tasks))
+        }
+    }
+
+    /// Whether this model can run on this machine; the reason when not (checked once, before a
+    /// run, so that a missing `python3` costs one notice instead of an error mid-run).
+    pub fn available(self) -> std::result::Result<(), String> {
+        if self.is_python() {
+            return python::check_interpreter();
+        }
+        if self == ModelKind::ProcessesFork && !cfg!(target_os = "linux") {
+            return Err("the fork start method is implemented for Linux only".into());
+        }
+        Ok(())
+    }
+
+    /// Whether the tasks run in CPython (`scripts/pylesson.py`).
+    pub fn is_python(self) -> bool {
+        matches!(
+            self,
+            ModelKind::PySequential
+                | ModelKind::PyThreads
+                | ModelKind::PyProcesses
+                | ModelKind::PyThreadPool
+                | ModelKind::PyProcessPool
+        )
+    }
+
+    /// How many tasks of a batch of `tasks` can wait (sleep) at once with N = `workers`: all of
+    /// them for the async models, whose sleeps hold no thread; otherwise N.
+    pub fn concurrent_waits(self, workers: usize, tasks: u64) -> u64 {
+        match self {
+            ModelKind::Async | ModelKind::AsyncBlocking => tasks.max(1),
+            m if m.is_baseline() => 1,
+            _ => workers as u64,
+        }
+    }
+
+    /// How many tasks can compute at once with N = `workers` on `cores` cores: one under a GIL
+    /// (simulated or CPython's threads), else min(N, cores).
+    pub fn concurrent_compute(self, workers: usize, cores: usize) -> usize {
+        match self {
+            ModelKind::Gil | ModelKind::PyThreads | ModelKind::PyThreadPool => 1,
+            m if m.is_baseline() => 1,
+            _ => workers.min(cores).max(1),
         }
     }
 
@@ -109,13 +256,21 @@ impl ModelKind {
     pub fn is_pool(self) -> bool {
         matches!(
             self,
-            ModelKind::ThreadPool | ModelKind::Rayon | ModelKind::ProcessPool
-        )
+            ModelKind::ThreadPool
+                | ModelKind::Rayon
+                | ModelKind::ProcessPool
+                | ModelKind::Async
+                | ModelKind::AsyncBlocking
+                | ModelKind::Gil
+        ) || self.is_python()
     }
 
     /// Whether tasks run in other processes.
     pub fn uses_processes(self) -> bool {
-        matches!(self, ModelKind::Processes | ModelKind::ProcessPool)
+        matches!(
+            self,
+            ModelKind::Processes | ModelKind::ProcessPool | ModelKind::ProcessesFork
+        ) || self.is_python()
     }
 
     /// Starts this model with `workers` workers (ignored by `sequential`).
@@ -135,6 +290,22 @@ impl ModelKind {
             ModelKind::ProcessPool => {
                 Box::new(ProcessPoolModel::start(workers, ctx.worker_exe()?)?)
             }
+            ModelKind::Async => Box::new(AsyncModel::start(workers, false)?),
+            ModelKind::AsyncBlocking => Box::new(AsyncModel::start(workers, true)?),
+            ModelKind::Gil => Box::new(GilModel::start(workers, ctx.switch_interval)?),
+            #[cfg(target_os = "linux")]
+            ModelKind::ProcessesFork => Box::new(ProcessesForkModel::new(workers)?),
+            #[cfg(not(target_os = "linux"))]
+            ModelKind::ProcessesFork => {
+                return Err(Error::Unavailable(
+                    "processes-fork: the fork start method is implemented for Linux only".into(),
+                ));
+            }
+            ModelKind::PySequential => Box::new(PythonModel::start("sequential", 1)?),
+            ModelKind::PyThreads => Box::new(PythonModel::start("threads", workers)?),
+            ModelKind::PyProcesses => Box::new(PythonModel::start("processes", workers)?),
+            ModelKind::PyThreadPool => Box::new(PythonModel::start("thread-pool", workers)?),
+            ModelKind::PyProcessPool => Box::new(PythonModel::start("process-pool", workers)?),
         })
     }
 }
@@ -190,6 +361,11 @@ mod tests {
             ModelKind::Threads,
             ModelKind::ThreadPool,
             ModelKind::Rayon,
+            ModelKind::Async,
+            ModelKind::AsyncBlocking,
+            ModelKind::Gil,
+            #[cfg(target_os = "linux")]
+            ModelKind::ProcessesFork,
         ] {
             for workers in [1, 3] {
                 let mut ex = kind.start(workers, &ctx).unwrap();

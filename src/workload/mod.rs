@@ -7,10 +7,13 @@
 
 mod cpu;
 mod io;
+mod mixed;
 mod noop;
+pub mod python;
 
-pub use cpu::MultiplyLoop;
+pub use cpu::{CHECK_EVERY, MultiplyLoop};
 pub use io::SleepIo;
+pub use mixed::MixedTask;
 pub use noop::Noop;
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +32,22 @@ pub trait Workload {
     }
 }
 
+/// Points inside a task where an execution model may step in. The simulated GIL uses them to
+/// hand its lock over between compute chunks and to release it around a blocking sleep; every
+/// other model runs tasks with [`NoHooks`]. Hooks never change a task's checksum.
+pub trait TaskHooks {
+    /// Called after every chunk of [`CHECK_EVERY`] compute steps.
+    fn check(&mut self) {}
+    /// The task is about to block (sleep).
+    fn blocking_begin(&mut self) {}
+    /// The task has stopped blocking.
+    fn blocking_end(&mut self) {}
+}
+
+/// Hooks that do nothing.
+pub struct NoHooks;
+impl TaskHooks for NoHooks {}
+
 /// The name of a workload, as used on the command line and in result files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -39,11 +58,18 @@ pub enum WorkloadKind {
     Io,
     /// An empty task: what the model itself costs per task.
     Noop,
+    /// Compute for `--cpu-ms`, then sleep `--io-ms`.
+    Mixed,
 }
 
 impl WorkloadKind {
     /// Every workload, in display order.
-    pub const ALL: [WorkloadKind; 3] = [WorkloadKind::Cpu, WorkloadKind::Io, WorkloadKind::Noop];
+    pub const ALL: [WorkloadKind; 4] = [
+        WorkloadKind::Cpu,
+        WorkloadKind::Io,
+        WorkloadKind::Noop,
+        WorkloadKind::Mixed,
+    ];
 
     /// The command-line and JSON name.
     pub fn name(self) -> &'static str {
@@ -51,6 +77,7 @@ impl WorkloadKind {
             WorkloadKind::Cpu => "cpu",
             WorkloadKind::Io => "io",
             WorkloadKind::Noop => "noop",
+            WorkloadKind::Mixed => "mixed",
         }
     }
 }
@@ -67,7 +94,9 @@ impl FromStr for WorkloadKind {
         WorkloadKind::ALL
             .into_iter()
             .find(|k| k.name() == s)
-            .ok_or_else(|| format!("unknown workload '{s}' (expected one of: cpu, io, noop)"))
+            .ok_or_else(|| {
+                format!("unknown workload '{s}' (expected one of: cpu, io, noop, mixed)")
+            })
     }
 }
 
@@ -87,6 +116,16 @@ pub enum WorkloadSpec {
     },
     /// [`Noop`].
     Noop,
+    /// [`MixedTask`]: `iterations` multiply steps (calibrated to take about `cpu_ms` on the
+    /// measuring machine; 0 until calibrated), then a sleep of `io_ms`.
+    Mixed {
+        /// The compute time asked for, milliseconds.
+        cpu_ms: u64,
+        /// The sleep per task, milliseconds.
+        io_ms: u64,
+        /// Multiply steps per task, from calibration.
+        iterations: u64,
+    },
 }
 
 impl WorkloadSpec {
@@ -96,6 +135,7 @@ impl WorkloadSpec {
             WorkloadSpec::Cpu { .. } => WorkloadKind::Cpu,
             WorkloadSpec::Io { .. } => WorkloadKind::Io,
             WorkloadSpec::Noop => WorkloadKind::Noop,
+            WorkloadSpec::Mixed { .. } => WorkloadKind::Mixed,
         }
     }
 
@@ -105,7 +145,62 @@ impl WorkloadSpec {
             WorkloadSpec::Cpu { iterations } => MultiplyLoop::new(iterations).run_task(task),
             WorkloadSpec::Io { sleep_ms } => SleepIo::new(sleep_ms).run_task(task),
             WorkloadSpec::Noop => Noop.run_task(task),
+            WorkloadSpec::Mixed {
+                iterations, io_ms, ..
+            } => MixedTask::new(iterations, io_ms).run_task(task),
         }
+    }
+
+    /// Runs one task, letting `hooks` step in between compute chunks and around blocking
+    /// (see [`TaskHooks`]); same checksum as [`WorkloadSpec::run_task`].
+    pub fn run_task_hooked(&self, task: u64, hooks: &mut dyn TaskHooks) -> u64 {
+        match *self {
+            WorkloadSpec::Cpu { iterations } => {
+                MultiplyLoop::new(iterations).run_hooked(task, hooks)
+            }
+            WorkloadSpec::Io { sleep_ms } => {
+                hooks.blocking_begin();
+                let c = SleepIo::new(sleep_ms).run_task(task);
+                hooks.blocking_end();
+                c
+            }
+            WorkloadSpec::Noop => Noop.run_task(task),
+            WorkloadSpec::Mixed {
+                iterations, io_ms, ..
+            } => MixedTask::new(iterations, io_ms).run_hooked(task, hooks),
+        }
+    }
+
+    /// "12 tasks × 10000000 multiplies", for tables and chart captions.
+    pub fn describe(&self, tasks: u64) -> String {
+        match *self {
+            WorkloadSpec::Cpu { iterations } => format!("{tasks} tasks × {iterations} multiplies"),
+            WorkloadSpec::Io { sleep_ms } => format!("{tasks} tasks × {sleep_ms} ms sleep"),
+            WorkloadSpec::Noop => format!("{tasks} empty tasks"),
+            WorkloadSpec::Mixed {
+                cpu_ms,
+                io_ms,
+                iterations,
+            } => format!(
+                "{tasks} tasks × ({cpu_ms} ms compute = {iterations} multiplies, then {io_ms} ms sleep)"
+            ),
+        }
+    }
+
+    /// The time one task takes by construction, seconds, where the workload fixes it (`io`: the
+    /// sleep; `mixed`: compute asked for + sleep): the ideal sequential time of a batch is
+    /// `tasks` times this when no sequential run was measured.
+    pub fn nominal_task_s(&self) -> Option<f64> {
+        match *self {
+            WorkloadSpec::Io { sleep_ms } => Some(sleep_ms as f64 / 1000.0),
+            WorkloadSpec::Mixed { cpu_ms, io_ms, .. } => Some((cpu_ms + io_ms) as f64 / 1000.0),
+            WorkloadSpec::Cpu { .. } | WorkloadSpec::Noop => None,
+        }
+    }
+
+    /// Whether the workload blocks (sleeps) in every task.
+    pub fn blocks(&self) -> bool {
+        matches!(self, WorkloadSpec::Io { .. } | WorkloadSpec::Mixed { .. })
     }
 
     /// The checksum of one task, see [`Workload::expected_checksum`].
@@ -116,6 +211,9 @@ impl WorkloadSpec {
             }
             WorkloadSpec::Io { sleep_ms } => SleepIo::new(sleep_ms).expected_checksum(task),
             WorkloadSpec::Noop => Noop.expected_checksum(task),
+            WorkloadSpec::Mixed {
+                iterations, io_ms, ..
+            } => MixedTask::new(iterations, io_ms).expected_checksum(task),
         }
     }
 
@@ -174,6 +272,11 @@ mod tests {
             WorkloadSpec::Cpu { iterations: 7 },
             WorkloadSpec::Io { sleep_ms: 3 },
             WorkloadSpec::Noop,
+            WorkloadSpec::Mixed {
+                cpu_ms: 5,
+                io_ms: 20,
+                iterations: 123,
+            },
         ] {
             let text = serde_json::to_string(&spec).unwrap();
             assert_eq!(serde_json::from_str::<WorkloadSpec>(&text).unwrap(), spec);

@@ -1,0 +1,201 @@
+//! `gil`: a simulated global interpreter lock, as in CPython. N long-lived threads take tasks from
+//! one queue, but a thread must hold the one lock to compute. A holder gives the lock up when
+//! another thread has waited and the switch interval (`--switch-interval-ms`, CPython's default
+//! 5 ms) has passed since it took it, checked between compute chunks the way CPython checks its
+//! eval breaker between bytecodes; it always releases the lock while it sleeps, as CPython does
+//! around blocking IO. Hand-over is first come, first served (a ticket lock), like CPython's
+//! forced switching since 3.2. So CPU-bound tasks run one at a time whatever N is, while sleeps
+//! overlap as with plain threads: the lesson's "threads don't help CPU-bound Python".
+//!
+//! This models the lock only, not the interpreter: tasks run compiled Rust at native speed.
+
+use super::{BatchOutcome, Executor};
+use crate::error::{Error, Result};
+use crate::workload::{TaskHooks, WorkloadSpec, combine};
+use crossbeam_channel::{Receiver, Sender};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// CPython's default switch interval (`sys.getswitchinterval()`).
+pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
+
+/// The lock: a ticket lock, so waiting threads get it in arrival order.
+#[derive(Debug)]
+pub struct Gil {
+    tickets: Mutex<(u64, u64)>,
+    turn: Condvar,
+    waiting: AtomicUsize,
+    switch_interval: Duration,
+}
+
+impl Gil {
+    /// A free lock with the given switch interval.
+    pub fn new(switch_interval: Duration) -> Self {
+        Gil {
+            tickets: Mutex::new((0, 0)),
+            turn: Condvar::new(),
+            waiting: AtomicUsize::new(0),
+            switch_interval,
+        }
+    }
+
+    /// Waits for the lock; returns when it is held.
+    fn acquire(&self) -> Instant {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut t = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = t.0;
+        t.0 += 1;
+        while t.1 != mine {
+            t = self.turn.wait(t).unwrap_or_else(|e| e.into_inner());
+        }
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        Instant::now()
+    }
+
+    /// Hands the lock to the next ticket.
+    fn release(&self) {
+        let mut t = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
+        t.1 += 1;
+        drop(t);
+        self.turn.notify_all();
+    }
+}
+
+/// A task's view of the lock: held while computing, dropped while blocking and when its
+/// switch interval is up and someone waits.
+struct Holder<'a> {
+    gil: &'a Gil,
+    since: Instant,
+}
+
+impl<'a> Holder<'a> {
+    fn take(gil: &'a Gil) -> Self {
+        Holder {
+            gil,
+            since: gil.acquire(),
+        }
+    }
+}
+
+impl TaskHooks for Holder<'_> {
+    fn check(&mut self) {
+        if self.gil.waiting.load(Ordering::Relaxed) > 0
+            && self.since.elapsed() >= self.gil.switch_interval
+        {
+            self.gil.release();
+            self.since = self.gil.acquire();
+        }
+    }
+    fn blocking_begin(&mut self) {
+        self.gil.release();
+    }
+    fn blocking_end(&mut self) {
+        self.since = self.gil.acquire();
+    }
+}
+
+impl Drop for Holder<'_> {
+    fn drop(&mut self) {
+        self.gil.release();
+    }
+}
+
+/// N threads sharing one [`Gil`].
+#[derive(Debug)]
+pub struct GilModel {
+    jobs: Option<Sender<(WorkloadSpec, u64)>>,
+    results: Receiver<u64>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl GilModel {
+    /// Starts `workers` threads that share one lock with the given switch interval.
+    pub fn start(workers: usize, switch_interval: Duration) -> Result<Self> {
+        let gil = Arc::new(Gil::new(switch_interval));
+        let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<(WorkloadSpec, u64)>();
+        let (results_tx, results_rx) = crossbeam_channel::unbounded();
+        let mut threads = Vec::with_capacity(workers);
+        for i in 0..workers {
+            let (jobs, results, gil) = (jobs_rx.clone(), results_tx.clone(), gil.clone());
+            let handle = std::thread::Builder::new()
+                .name(format!("parbench-gil-{i}"))
+                .spawn(move || {
+                    for (workload, task) in jobs {
+                        let mut holder = Holder::take(&gil);
+                        let c = workload.run_task_hooked(task, &mut holder);
+                        drop(holder);
+                        if results.send(c).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .map_err(|source| Error::Spawn {
+                    what: format!("gil thread {} of {workers}", i + 1),
+                    source,
+                })?;
+            threads.push(handle);
+        }
+        Ok(GilModel {
+            jobs: Some(jobs_tx),
+            results: results_rx,
+            threads,
+        })
+    }
+}
+
+impl Executor for GilModel {
+    fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome> {
+        let jobs = self.jobs.as_ref().expect("jobs sender lives until drop");
+        for task in 0..tasks {
+            jobs.send((*workload, task))
+                .expect("gil threads live until drop");
+        }
+        let mut checksum = 0;
+        for _ in 0..tasks {
+            checksum = combine(checksum, self.results.recv().expect("gil threads live"));
+        }
+        Ok(BatchOutcome {
+            checksum,
+            ..Default::default()
+        })
+    }
+}
+
+impl Drop for GilModel {
+    fn drop(&mut self) {
+        self.jobs.take();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_one_holder_at_a_time_and_waiters_get_turns() {
+        let gil = Arc::new(Gil::new(Duration::from_millis(1)));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let handles: Vec<_> = (0..3)
+            .map(|_| {
+                let (gil, inside) = (gil.clone(), inside.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..200 {
+                        let h = Holder::take(&gil);
+                        assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0);
+                        std::hint::black_box(0..1000).for_each(drop);
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                        drop(h);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! `processes-fork`: a new OS process for every task, at most N alive, created with `fork` (the
+//! lesson's `multiprocessing` on Linux, whose default start method is fork). The child is a copy
+//! of parbench: it runs its one task, writes a 24-byte answer to a pipe shared by all children and
+//! leaves with `_exit`, touching no lock and no allocator (the parent has other threads, whose
+//! locks a forked child must never wait for). Compare with `processes` (the spawn start method:
+//! a fresh `parbench worker` executable per task), in the `noop` numbers above all.
+//! Unix only. Supervision as for the other process models: a child that dies without answering
+//! is an error, every child is reaped, and a failing batch kills and reaps the rest.
+
+use super::{BatchOutcome, Executor};
+use crate::error::{Error, Result};
+use crate::workload::{WorkloadSpec, combine};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+const MAGIC: [u8; 4] = *b"PBF1";
+/// magic, pid (u32), task (u64), checksum (u64), little endian: one atomic pipe write.
+const RECORD: usize = 24;
+const POLL_MS: i32 = 100;
+const GRACE: Duration = Duration::from_millis(500);
+
+fn os_err(what: &str) -> Error {
+    Error::Spawn {
+        what: what.to_string(),
+        source: std::io::Error::last_os_error(),
+    }
+}
+
+/// Forks one child per task, keeping at most `workers` alive.
+#[derive(Debug)]
+pub struct ProcessesForkModel {
+    workers: usize,
+    read_fd: i32,
+    write_fd: i32,
+}
+
+impl ProcessesForkModel {
+    /// At most `workers` forked children alive at once.
+    pub fn new(workers: usize) -> Result<Self> {
+        let mut fds = [0i32; 2];
+        // SAFETY: fds is a valid array of two ints.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(os_err("answer pipe"));
+        }
+        Ok(ProcessesForkModel {
+            workers,
+            read_fd: fds[0],
+            write_fd: fds[1],
+        })
+    }
+
+    /// Forks a child that runs `task` and answers on the pipe; returns its pid.
+    fn fork_task(&self, spec: &WorkloadSpec, task: u64) -> Result<u32> {
+        // SAFETY: the child only computes, sleeps (nanosleep), writes to a pipe and calls
+        // `_exit`: async-signal-safe work that needs no lock another thread could hold.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(os_err(&format!("forked worker for task {task}")));
+        }
+        if pid == 0 {
+            let checksum = spec.run_task(task);
+            let mut rec = [0u8; RECORD];
+            rec[..4].copy_from_slice(&MAGIC);
+            // SAFETY: getpid, write and _exit are async-signal-safe.
+            unsafe {
+                rec[4..8].copy_from_slice(&(libc::getpid() as u32).to_le_bytes());
+                rec[8..16].copy_from_slice(&task.to_le_bytes());
+                rec[16..24].copy_from_slice(&checksum.to_le_bytes());
+                let n = libc::write(self.write_fd, rec.as_ptr().cast(), RECORD);
+                libc::_exit(if n == RECORD as isize { 0 } else { 3 });
+            }
+        }
+        Ok(pid as u32)
+    }
+
+    /// Waits up to POLL_MS for answers and appends the complete records to `out`.
+    fn read_answers(&self, buf: &mut Vec<u8>, out: &mut Vec<(u32, u64, u64)>) -> Result<()> {
+        let mut pfd = libc::pollfd {
+            fd: self.read_fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let ready = unsafe { libc::poll(&mut pfd, 1, POLL_MS) };
+        if ready < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                return Ok(());
+            }
+            return Err(Error::Protocol(format!("poll on the answer pipe: {e}")));
+        }
+        if ready == 0 {
+            return Ok(());
+        }
+        let mut chunk = [0u8; 4096];
+        // SAFETY: chunk is writable for its length.
+        let n = unsafe { libc::read(self.read_fd, chunk.as_mut_ptr().cast(), chunk.len()) };
+        if n < 0 {
+            return Err(Error::Protocol(format!(
+                "read from the answer pipe: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        buf.extend_from_slice(&chunk[..n as usize]);
+        let whole = buf.len() / RECORD * RECORD;
+        for rec in buf[..whole].chunks_exact(RECORD) {
+            if rec[..4] != MAGIC {
+                return Err(Error::Protocol(format!(
+                    "bad answer magic {:02x?} from a forked worker",
+                    &rec[..4]
+                )));
+            }
+            out.push((
+                u32::from_le_bytes(rec[4..8].try_into().unwrap()),
+                u64::from_le_bytes(rec[8..16].try_into().unwrap()),
+                u64::from_le_bytes(rec[16..24].try_into().unwrap()),
+            ));
+        }
+        buf.drain(..whole);
+        Ok(())
+    }
+}
+
+/// Forked children still alive, with the task each owes; dropping kills and reaps the rest.
+#[derive(Default)]
+struct Forked {
+    alive: HashMap<u32, (u64, Option<Instant>)>,
+}
+
+impl Forked {
+    /// Blocks until `pid` has exited; returns its wait status.
+    fn reap(&mut self, pid: u32) -> Result<i32> {
+        self.alive.remove(&pid);
+        let mut status = 0;
+        loop {
+            // SAFETY: waiting for our own child.
+            let r = unsafe { libc::waitpid(pid as i32, &mut status, 0) };
+            if r == pid as i32 {
+                return Ok(status);
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(Error::Spawn {
+                    what: format!("wait for forked worker {pid}"),
+                    source: e,
+                });
+            }
+        }
+    }
+
+    /// An error for a child that exited without answering (after a grace period for its answer).
+    fn check_dead(&mut self) -> Result<()> {
+        let now = Instant::now();
+        for (pid, (task, dead_since)) in self.alive.iter_mut() {
+            let mut status = 0;
+            if dead_since.is_none() {
+                // WNOWAIT: look without reaping; the answer may still be in the pipe.
+                let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+                // SAFETY: waiting (without reaping) for our own child.
+                let r = unsafe {
+                    libc::waitid(
+                        libc::P_PID,
+                        *pid as libc::id_t,
+                        &mut info,
+                        libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+                    )
+                };
+                // SAFETY: si_pid is valid after waitid reported a child.
+                if r == 0 && unsafe { info.si_pid() } == *pid as i32 {
+                    *dead_since = Some(now);
+                }
+                continue;
+            }
+            if now.duration_since(dead_since.unwrap()) >= GRACE {
+                // SAFETY: reaping our own child that has exited.
+                unsafe { libc::waitpid(*pid as i32, &mut status, 0) };
+                let (pid, task) = (*pid, *task);
+                self.alive.remove(&pid);
+                return Err(Error::WorkerDied {
+                    pid,
+                    task,
+                    status: describe(status),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Forked {
+    fn drop(&mut self) {
+        for (&pid, _) in self.alive.iter() {
+            let mut status = 0;
+            // SAFETY: killing and reaping our own children.
+            unsafe {
+                libc::kill(pid as i32, libc::SIGKILL);
+                libc::waitpid(pid as i32, &mut status, 0);
+            }
+        }
+    }
+}
+
+/// A wait status in words.
+fn describe(status: i32) -> String {
+    if libc::WIFEXITED(status) {
+        format!("exit status: {}", libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        format!("killed by signal {}", libc::WTERMSIG(status))
+    } else {
+        format!("wait status {status:#x}")
+    }
+}
+
+impl Executor for ProcessesForkModel {
+    fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome> {
+        let mut children = Forked::default();
+        let (mut next, mut done, mut checksum) = (0u64, 0u64, 0u64);
+        let mut pids = Vec::with_capacity(tasks as usize);
+        let (mut buf, mut answers) = (Vec::new(), Vec::new());
+        while done < tasks {
+            while next < tasks && children.alive.len() < self.workers {
+                let pid = self.fork_task(workload, next)?;
+                children.alive.insert(pid, (next, None));
+                next += 1;
+            }
+            self.read_answers(&mut buf, &mut answers)?;
+            if answers.is_empty() {
+                children.check_dead()?;
+            }
+            for (pid, task, c) in answers.drain(..) {
+                match children.alive.get(&pid) {
+                    Some((owed, _)) if *owed == task => {}
+                    _ => {
+                        return Err(Error::Protocol(format!(
+                            "unexpected answer from forked worker {pid} for task {task}"
+                        )));
+                    }
+                }
+                let status = children.reap(pid)?;
+                if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+                    return Err(Error::WorkerDied {
+                        pid,
+                        task,
+                        status: describe(status),
+                    });
+                }
+                checksum = combine(checksum, c);
+                pids.push(pid);
+                done += 1;
+            }
+        }
+        Ok(BatchOutcome {
+            checksum,
+            worker_pids: pids,
+            ..Default::default()
+        })
+    }
+}
+
+impl Drop for ProcessesForkModel {
+    fn drop(&mut self) {
+        // SAFETY: closing our own descriptors once.
+        unsafe {
+            libc::close(self.read_fd);
+            libc::close(self.write_fd);
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! `py-sequential`, `py-threads`, `py-processes`, `py-thread-pool`, `py-process-pool`: the
+//! lesson's own models run by CPython, so its numbers can be reproduced next to parbench's.
+//!
+//! The stdlib-only script `scripts/pylesson.py` is compiled into parbench and written to a
+//! temporary file when the model starts; `python3 pylesson.py serve --model M --workers N` then
+//! creates its pool (a process pool is warmed up, outside the timed region) and answers one JSON
+//! line per batch request. parbench times the round trip of a request, which adds a pipe round
+//! trip (tens of µs) to every batch. The interpreter is `$PARBENCH_PYTHON`, else `python3` on the
+//! `PATH`; without one, starting the model fails with [`Error::Unavailable`], which the runner
+//! turns into a one-line notice and skipped cells.
+
+use super::{BatchOutcome, Executor};
+use crate::error::{Error, Result};
+use crate::measure::usage::Usage;
+use crate::workload::WorkloadSpec;
+use serde::Deserialize;
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+/// The driver script, as shipped in `scripts/`.
+pub const SCRIPT: &str = include_str!("../../scripts/pylesson.py");
+/// Environment variable naming the Python interpreter.
+pub const PYTHON_ENV: &str = "PARBENCH_PYTHON";
+
+/// The interpreter to run: `$PARBENCH_PYTHON` or `python3`.
+pub fn python_command() -> OsString {
+    std::env::var_os(PYTHON_ENV).unwrap_or_else(|| "python3".into())
+}
+
+/// Whether a usable Python 3 (3.8 or newer) can be started; the reason when not.
+pub fn check_interpreter() -> std::result::Result<(), String> {
+    let python = python_command();
+    let name = python.to_string_lossy().into_owned();
+    match Command::new(&python)
+        .args([
+            "-c",
+            "import sys; sys.exit(0 if sys.version_info >= (3, 8) else 3)",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) if s.code() == Some(3) => Err(format!("{name} is older than Python 3.8")),
+        Ok(s) => Err(format!("{name} does not run ({s})")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+            "no Python interpreter '{name}' found (install python3 or set {PYTHON_ENV})"
+        )),
+        Err(e) => Err(format!("cannot run {name}: {e}")),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Answer {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    checksum: Option<u64>,
+    #[serde(default)]
+    pids: Vec<u32>,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+/// One CPython driver process running one of the script's models with N workers.
+pub struct PythonModel {
+    model: &'static str,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    last_usage: Usage,
+    // Keeps the script file alive as long as the driver may need it (spawned children re-read it).
+    _script: tempfile::TempPath,
+}
+
+impl PythonModel {
+    /// Starts `python3 pylesson.py serve --model <model> --workers <workers>` and waits until it
+    /// is ready (its pool started).
+    pub fn start(model: &'static str, workers: usize) -> Result<Self> {
+        let mut file = tempfile::Builder::new()
+            .prefix("parbench-pylesson-")
+            .suffix(".py")
+            .tempfile()
+            .map_err(|source| Error::Spawn {
+                what: "temporary copy of scripts/pylesson.py".into(),
+                source,
+            })?;
+        file.write_all(SCRIPT.as_bytes())
+            .map_err(|source| Error::Spawn {
+                what: "temporary copy of scripts/pylesson.py".into(),
+                source,
+            })?;
+        let script = file.into_temp_path();
+        let python = python_command();
+        let mut child = Command::new(&python)
+            .arg(&script)
+            .args(["serve", "--model", model, "--workers", &workers.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    Error::Unavailable(format!(
+                        "py-{model}: no Python interpreter '{}' on the PATH (set {PYTHON_ENV})",
+                        python.to_string_lossy()
+                    ))
+                } else {
+                    Error::Spawn {
+                        what: format!("{} for py-{model}", python.to_string_lossy()),
+                        source: e,
+                    }
+                }
+            })?;
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().expect("stdout was piped"));
+        let mut m = PythonModel {
+            model,
+            child,
+            stdin,
+            stdout,
+            last_usage: Usage::default(),
+            _script: script,
+        };
+        let hello: serde_json::Value = m.read_line()?;
+        if hello.get("ready") != Some(&serde_json::Value::Bool(true)) {
+            return Err(Error::Protocol(format!(
+                "py-{model}: the Python driver did not start: {hello}"
+            )));
+        }
+        Ok(m)
+    }
+
+    fn read_line<T: for<'de> Deserialize<'de>>(&mut self) -> Result<T> {
+        let mut line = String::new();
+        let n = self
+            .stdout
+            .read_line(&mut line)
+            .map_err(|e| Error::Protocol(format!("py-{}: read failed: {e}", self.model)))?;
+        if n == 0 {
+            let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
+            return Err(Error::Protocol(format!(
+                "py-{}: the Python driver exited ({status})",
+                self.model
+            )));
+        }
+        serde_json::from_str(&line).map_err(|e| {
+            Error::Protocol(format!(
+                "py-{}: unreadable answer '{}': {e}",
+                self.model,
+                line.trim()
+            ))
+        })
+    }
+}
+
+impl Executor for PythonModel {
+    fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome> {
+        let (name, param) = match *workload {
+            WorkloadSpec::Cpu { iterations } => ("cpu", iterations),
+            WorkloadSpec::Io { sleep_ms } => ("io", sleep_ms),
+            WorkloadSpec::Noop => ("noop", 0),
+            WorkloadSpec::Mixed { .. } => {
+                return Err(Error::Config(format!(
+                    "py-{}: the CPython models run cpu, io and noop, not mixed",
+                    self.model
+                )));
+            }
+        };
+        let request = serde_json::json!({"workload": name, "param": param, "tasks": tasks});
+        let stdin = self.stdin.as_mut().expect("stdin lives until drop");
+        writeln!(stdin, "{request}")
+            .and_then(|_| stdin.flush())
+            .map_err(|e| Error::Protocol(format!("py-{}: cannot send batch: {e}", self.model)))?;
+        let answer: Answer = self.read_line()?;
+        if let Some(message) = answer.error {
+            return Err(Error::WorkerFailed {
+                pid: self.child.id(),
+                task: 0,
+                message,
+            });
+        }
+        let checksum = answer.checksum.ok_or_else(|| {
+            Error::Protocol(format!("py-{}: answer without a checksum", self.model))
+        })?;
+        let total = answer.usage.unwrap_or_default();
+        let pooled_usage = total.since(&self.last_usage);
+        self.last_usage = total;
+        Ok(BatchOutcome {
+            checksum,
+            pooled_usage,
+            worker_pids: answer.pids,
+        })
+    }
+}
+
+impl Drop for PythonModel {
+    fn drop(&mut self) {
+        // End of stdin asks the driver to shut its pool down and exit; give it a moment.
+        self.stdin.take();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
