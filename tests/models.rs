@@ -151,9 +151,17 @@ fn the_gil_serialises_compute_but_not_sleep() {
     let cpu = WorkloadSpec::Cpu {
         iterations: 4_000_000,
     };
-    let seq = best_of(3, ModelKind::Sequential, 1, &cpu, 4);
-    let gil = best_of(3, ModelKind::Gil, 2, &cpu, 4);
-    assert!(seq / gil < 1.2, "gil cpu speedup at 2: {:.2}", seq / gil);
+    // Other tests share the 2 cores: alternate the two and keep each one's fastest run.
+    let (mut seq, mut gil) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..4 {
+        seq = seq.min(best_of(1, ModelKind::Sequential, 1, &cpu, 4));
+        gil = gil.min(best_of(1, ModelKind::Gil, 2, &cpu, 4));
+    }
+    assert!(
+        seq / gil < 1.2,
+        "gil cpu speedup at 2: {:.2} ({seq:.3} s / {gil:.3} s)",
+        seq / gil
+    );
     // IO: the lock is released while sleeping, so 4 threads overlap 4 sleeps at a time.
     let io = WorkloadSpec::Io { sleep_ms: 40 };
     let seq = best_of(1, ModelKind::Sequential, 1, &io, 8);
