@@ -63,6 +63,7 @@ pub fn figures(runs: &[RunResults]) -> Vec<Figure> {
                     })
                     .collect();
                 rows[row].push(Panel {
+                    categorical: false,
                     caption: format!(
                         "{model}: {}",
                         if metric == Metric::Speedup {

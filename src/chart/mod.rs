@@ -69,6 +69,9 @@ pub struct Panel {
     pub markers: Vec<(f64, String)>,
     /// Shared y maximum across panels of a figure, if they must be comparable.
     pub y_max: Option<f64>,
+    /// When true, x is a category index (0, 1, …), not a worker count: points are drawn at
+    /// their index and labelled with their series' name and value (a dot plot).
+    pub categorical: bool,
 }
 
 /// A whole image: title, subtitle naming the machine, and panels in a grid.
@@ -137,5 +140,6 @@ pub fn run_figures(r: &RunResults) -> Vec<Figure> {
     let mut figs = scaling::figures(r);
     figs.extend(cost::figure(r));
     figs.extend(lesson::figure(r));
+    figs.extend(lesson::table_figure(r));
     figs
 }

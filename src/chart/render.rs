@@ -149,9 +149,9 @@ fn draw_figure<DB: DrawingBackend>(
     Ok(())
 }
 
-/// x positions are log2 of the worker count.
-fn x_of(n: f64) -> f64 {
-    n.max(1e-9).log2()
+/// x positions are log2 of the worker count, or the category index itself.
+fn x_of(categorical: bool, n: f64) -> f64 {
+    if categorical { n } else { n.max(1e-9).log2() }
 }
 
 fn y_of(axis: YAxis, v: f64) -> f64 {
@@ -176,6 +176,14 @@ fn y_label(axis: YAxis, v: f64) -> String {
     }
 }
 
+/// A value as text next to its point.
+fn y_text(axis: YAxis, v: f64) -> String {
+    match axis {
+        YAxis::Seconds | YAxis::LogSeconds => fmt_duration(v),
+        _ => y_label(axis, v),
+    }
+}
+
 fn x_label(v: f64) -> String {
     if (v - v.round()).abs() < 1e-6 && v.round() >= 0.0 {
         format!("{}", 2u64.saturating_pow(v.round() as u32))
@@ -186,13 +194,13 @@ fn x_label(v: f64) -> String {
 
 fn bounds(panel: &Panel) -> ((f64, f64), (f64, f64)) {
     let pts = || panel.series.iter().flat_map(|s| s.points.iter());
-    let xs: Vec<f64> = pts().map(|p| x_of(p.x)).collect();
+    let xs: Vec<f64> = pts().map(|p| x_of(panel.categorical, p.x)).collect();
     let (mut x0, mut x1) = xs
         .iter()
         .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
     for (m, _) in &panel.markers {
-        x1 = x1.max(x_of(*m));
-        x0 = x0.min(x_of(*m));
+        x1 = x1.max(x_of(panel.categorical, *m));
+        x0 = x0.min(x_of(panel.categorical, *m));
     }
     if x0 > x1 {
         (x0, x1) = (0.0, 1.0);
@@ -212,6 +220,13 @@ fn bounds(panel: &Panel) -> ((f64, f64), (f64, f64)) {
         YAxis::LogSeconds => (ymin.floor(), ymax.ceil().max(ymin.floor() + 1.0)),
         YAxis::Percent => (0.0, panel.y_max.unwrap_or(ymax).max(1.0) * 1.1),
         _ => (0.0, panel.y_max.unwrap_or(ymax).max(1e-9) * 1.1),
+    };
+    // A dot plot labels its points on their right: leave room for the text.
+    let pad = if panel.categorical { 0.8 } else { pad };
+    // Room for the labels above the top point and below the bottom one.
+    let (y0, y1) = match (panel.categorical, panel.y_axis) {
+        (true, YAxis::LogSeconds) => (y0 - 0.4, y1 + 0.2),
+        _ => (y0, y1),
     };
     ((x0 - pad, x1 + pad), (y0, y1))
 }
@@ -239,7 +254,13 @@ fn draw_panel<DB: DrawingBackend>(
         .x_desc(panel.x_desc.as_str())
         .y_desc(panel.y_desc.as_str())
         .x_labels(24)
-        .x_label_formatter(&|v| x_label(*v))
+        .x_label_formatter(&|v| {
+            if panel.categorical {
+                String::new()
+            } else {
+                x_label(*v)
+            }
+        })
         .y_label_formatter(&|v| y_label(axis, *v))
         .max_light_lines(2)
         .light_line_style(RGBColor(240, 240, 240))
@@ -249,7 +270,7 @@ fn draw_panel<DB: DrawingBackend>(
 
     let marker_style = RGBColor(150, 150, 150).stroke_width(1);
     for (n, label) in &panel.markers {
-        let x = x_of(*n);
+        let x = x_of(panel.categorical, *n);
         chart.draw_series(DashedLineSeries::new(
             [(x, y0), (x, y1)],
             6,
@@ -266,7 +287,11 @@ fn draw_panel<DB: DrawingBackend>(
     // Dodge: shift each model's points sideways a little so error bars at the same worker
     // count do not hide each other.
     let real = panel.series.iter().filter(|s| !s.reference).count();
-    let step = (x1 - x0) * 0.006;
+    let step = if panel.categorical {
+        0.0
+    } else {
+        (x1 - x0) * 0.006
+    };
     let mut k = 0;
     for s in &panel.series {
         let dx = if s.reference {
@@ -275,7 +300,11 @@ fn draw_panel<DB: DrawingBackend>(
             k += 1;
             (k as f64 - (real as f64 + 1.0) / 2.0) * step
         };
-        draw_series(&mut chart, s, axis, dx)?;
+        draw_series(&mut chart, s, axis, dx, panel.categorical)?;
+    }
+    if panel.categorical {
+        // Every point carries its own label.
+        return Ok(());
     }
     let position = match axis {
         YAxis::Seconds | YAxis::LogSeconds => SeriesLabelPosition::UpperRight,
@@ -300,8 +329,10 @@ fn draw_series<DB: DrawingBackend>(
     s: &Series,
     axis: YAxis,
     dx: f64,
+    categorical: bool,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let c = color(s.color);
+    let x_of = |n| x_of(categorical, n);
     let pts: Vec<(f64, f64)> = s
         .points
         .iter()
@@ -319,6 +350,25 @@ fn draw_series<DB: DrawingBackend>(
         .label(&s.name)
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], c.stroke_width(3)));
     chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 4, c.filled())))?;
+    if categorical {
+        // Two centred lines, above the point for even categories and below for odd ones, so
+        // neighbours' labels do not run into each other.
+        use plotters::style::text_anchor::{HPos, Pos, VPos};
+        let style = (FONT, 14)
+            .into_font()
+            .color(&c)
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        chart.draw_series(s.points.iter().map(|p| {
+            let dy = if (p.x.round() as i64) % 2 == 0 {
+                -40
+            } else {
+                16
+            };
+            EmptyElement::at((x_of(p.x), y_of(axis, p.y)))
+                + Text::new(s.name.clone(), (0, dy), style.clone())
+                + Text::new(y_text(axis, p.y), (0, dy + 16), style.clone())
+        }))?;
+    }
     chart.draw_series(s.points.iter().filter_map(|p| {
         let (lo, hi) = p.range?;
         Some(ErrorBar::new_vertical(

@@ -150,6 +150,7 @@ pub fn panel(
         Metric::PerTask => ("wall time per task (log scale)", YAxis::LogSeconds),
     };
     Some(Panel {
+        categorical: false,
         caption,
         x_desc: "workers N (log2 scale)".into(),
         y_desc: y_desc.into(),
