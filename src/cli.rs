@@ -6,7 +6,7 @@ use parbench::chart::render::Format;
 use parbench::compare::Metric;
 use parbench::export::services::ServiceFormat;
 use parbench::model::ModelKind;
-use parbench::plan::{Preset, StartMethod};
+use parbench::plan::{OnError, Preset, StartMethod};
 use parbench::workload::WorkloadKind;
 use std::path::PathBuf;
 
@@ -21,12 +21,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Measure workloads × models × worker counts and write a JSON result file.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Draw charts and write summary.md from one or more result files (several: compare machines).
     Report(ReportArgs),
     /// Measure the pool size a task of X ms compute + Y ms waiting wants, per model, next to the
     /// textbook estimate cores × (1 + wait/compute).
     Advise(AdviseArgs),
+    /// Make a result file the baseline for `compare` / the CI gate (never replaces an existing
+    /// baseline without --force).
+    Baseline(BaselineArgs),
     /// Compare two result files cell by cell; exit 1 if any cell regressed.
     Compare(CompareArgs),
     /// Write a result file in a continuous-benchmarking service's format.
@@ -84,6 +87,18 @@ pub struct RunArgs {
     /// Recorded samples per cell.
     #[arg(long)]
     pub samples: Option<usize>,
+    /// What a failing cell (a worker that dies, hangs or garbles its answer) does: stop the run,
+    /// or skip the cell and finish the others; either way the exit code is non-zero.
+    #[arg(long)]
+    pub on_error: Option<OnError>,
+    /// Seconds one task may run in a worker process before it is killed [default: 5 + 10 × the
+    /// expected task time].
+    #[arg(long)]
+    pub task_timeout: Option<f64>,
+    /// Stack size of each thread of the thread-based models: bytes, or e.g. 256k, 8m
+    /// [default: 2m].
+    #[arg(long, value_parser = parbench::limits::parse_stack_size)]
+    pub stack_size: Option<usize>,
     /// Unrecorded warm-up batches per cell.
     #[arg(long)]
     pub warmup: Option<usize>,
@@ -102,6 +117,18 @@ pub struct RunArgs {
     /// Chart format of the report.
     #[arg(long, default_value = "png")]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// The result file to promote (must be a complete run).
+    pub result: PathBuf,
+    /// Where the baseline goes.
+    #[arg(default_value = "reports/baselines/ci-quick.json")]
+    pub baseline: PathBuf,
+    /// Replace an existing baseline.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

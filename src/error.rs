@@ -67,6 +67,12 @@ pub enum Error {
         /// What the model produced.
         got: u64,
     },
+    /// A file that must not be replaced without `--force` exists.
+    #[error("{} exists; pass --force to replace it", path.display())]
+    Exists {
+        /// The file.
+        path: PathBuf,
+    },
     /// Reading a file failed.
     #[error("cannot read {}: {source}", path.display())]
     Read {
@@ -96,6 +102,33 @@ pub enum Error {
     /// Drawing a chart failed.
     #[error("cannot render chart {0}")]
     Render(String),
+    /// The run was stopped by SIGINT or SIGTERM.
+    #[error("interrupted by signal {signal}")]
+    Interrupted {
+        /// The signal number (2: SIGINT, 15: SIGTERM).
+        signal: i32,
+    },
+    /// A worker did not answer within the task timeout; it was killed.
+    #[error(
+        "worker process {pid} did not finish task {task} within the task timeout of {after_s:.1} s (killed; see --task-timeout)"
+    )]
+    TaskTimeout {
+        /// The worker's pid.
+        pid: u32,
+        /// The task it was running.
+        task: u64,
+        /// The timeout, seconds.
+        after_s: f64,
+    },
+    /// A failure inside one cell of a run, naming the cell.
+    #[error("{cell}: {source}")]
+    InCell {
+        /// "cpu/processes N=2".
+        cell: String,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
     /// A result file of a schema version this build does not read.
     #[error("{}: schema_version {found} is not supported (this parbench reads {supported})", path.display())]
     SchemaVersion {
@@ -106,6 +139,16 @@ pub enum Error {
         /// The version this build reads.
         supported: u32,
     },
+}
+
+impl Error {
+    /// The error itself, or the one inside [`Error::InCell`].
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::InCell { source, .. } => source.root(),
+            e => e,
+        }
+    }
 }
 
 /// Shorthand for results of this crate.

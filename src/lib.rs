@@ -11,7 +11,9 @@
 //! - [`measure`]: running cells, statistics and OS usage counters;
 //! - [`result`] and [`store`]: the result file and its atomic storage;
 //! - [`analysis`]: scaling analytics; [`advise`]: the pool size a mixed workload wants; [`chart`] and [`report`]: charts and report folders;
-//! - [`export`]: human-readable output; [`console`]: progress on a terminal.
+//! - [`export`]: human-readable output; [`console`]: progress on a terminal;
+//! - [`interrupt`]: SIGINT/SIGTERM handling; [`limits`]: process, thread and memory limits
+//!   checked before a run.
 //!
 //! The `parbench` binary is a thin command-line layer over these.
 #![deny(missing_docs)]
@@ -23,6 +25,8 @@ pub mod compare;
 pub mod console;
 pub mod error;
 pub mod export;
+pub mod interrupt;
+pub mod limits;
 pub mod machine;
 pub mod measure;
 pub mod model;

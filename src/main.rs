@@ -5,7 +5,10 @@ mod cli;
 
 use anyhow::Context;
 use clap::Parser;
-use cli::{AdviseArgs, Cli, Command, CompareArgs, CompareFormat, ExportArgs, ReportArgs, RunArgs};
+use cli::{
+    AdviseArgs, BaselineArgs, Cli, Command, CompareArgs, CompareFormat, ExportArgs, ReportArgs,
+    RunArgs,
+};
 use parbench::chart::render::Format;
 use parbench::export::table::{machine_table, results_table};
 use parbench::machine::MachineInfo;
@@ -61,22 +64,29 @@ fn main() -> ExitCode {
             Ok(regressed) => return ExitCode::from(u8::from(regressed)),
             Err(e) => Err(e),
         },
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::Advise(args) => advise(args),
+        Command::Baseline(args) => baseline(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("parbench: error: {e:#}");
+            let lib = e.downcast_ref::<parbench::Error>().map(|e| e.root());
+            // Stopped by a signal: the shell's convention, 128 + the signal.
+            if let Some(parbench::Error::Interrupted { signal }) = lib {
+                return ExitCode::from((128 + (*signal).clamp(1, 127)) as u8);
+            }
             // Bad options and bad input files are the user's to fix: exit 2.
             let usage = e.downcast_ref::<UsageError>().is_some()
                 || matches!(
-                    e.downcast_ref::<parbench::Error>(),
+                    lib,
                     Some(
                         parbench::Error::Config(_)
                             | parbench::Error::Read { .. }
                             | parbench::Error::Parse { .. }
                             | parbench::Error::SchemaVersion { .. }
+                            | parbench::Error::Exists { .. }
                     )
                 );
             ExitCode::from(if usage { 2 } else { 1 })
@@ -111,6 +121,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         io_ms: args.io_ms,
         switch_interval_ms: args.switch_interval_ms,
         start_methods: args.start_method,
+        on_error: args.on_error,
+        task_timeout_s: args.task_timeout,
+        stack_size: args.stack_size,
     };
     let config = build_config(args.preset, &machine, &overrides)?;
     let dir = args
@@ -159,6 +172,7 @@ fn measure(
     if dir.exists() && !dir.is_dir() {
         return Err(UsageError(format!("--out {} is not a folder", dir.display())).into());
     }
+    parbench::interrupt::install()?;
     let sink = ResultSink::new(&dir, &now_utc());
     let cells = config.cells().len();
     eprintln!(
@@ -172,15 +186,19 @@ fn measure(
         sink.run_file.display()
     );
     let mut observer = parbench::console::Progress::new(sink.clone(), config.warmup);
-    let results = runner::run(config, machine, &ModelContext::default(), &mut observer)
-        .with_context(|| {
-            format!(
+    let results = runner::run(config, machine, &ModelContext::default(), &mut observer);
+    observer.finish();
+    let results = match results {
+        Ok(r) => r,
+        // Refused before anything ran (a limit, a bad plan): nothing was saved.
+        Err(e) if !sink.run_file.exists() => return Err(e.into()),
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!(
                 "run stopped; what was measured is in {}",
                 sink.run_file.display()
-            )
-        });
-    observer.finish();
-    let results = results?;
+            )));
+        }
+    };
     print!("{}", results_table(&results));
     eprintln!(
         "parbench: results written to {} and {}",
@@ -205,7 +223,37 @@ fn measure(
             dir.join("summary.md").display()
         );
     }
+    if !results.failures.is_empty() {
+        anyhow::bail!(
+            "{} cell(s) failed and were skipped; the other results are in {}: {}",
+            results.failures.len(),
+            sink.run_file.display(),
+            results.failures.join("; ")
+        );
+    }
     Ok(results)
+}
+
+fn baseline(args: BaselineArgs) -> anyhow::Result<()> {
+    let r = parbench::store::load(&args.result)?;
+    if !r.complete {
+        return Err(UsageError(format!(
+            "{} is an incomplete run (interrupted or with failed cells): not a baseline",
+            args.result.display()
+        ))
+        .into());
+    }
+    let bytes = std::fs::read(&args.result).map_err(|source| parbench::Error::Read {
+        path: args.result.clone(),
+        source,
+    })?;
+    parbench::store::write_new(&args.baseline, &bytes, args.force)?;
+    eprintln!(
+        "parbench: {} is now the baseline {}",
+        args.result.display(),
+        args.baseline.display()
+    );
+    Ok(())
 }
 
 fn print_verdicts(rep: &parbench::report::Report) {

@@ -45,6 +45,16 @@ pub struct RunConfig {
     /// The `gil` model's switch interval, milliseconds (CPython's default: 5).
     #[serde(default = "default_switch_interval_ms")]
     pub switch_interval_ms: u64,
+    /// What a failing cell does to the run (`--on-error`).
+    #[serde(default)]
+    pub on_error: OnError,
+    /// How long one task may run in another process before its worker is killed, seconds
+    /// (`--task-timeout`); `None`: 5 s + 10 × the task's expected time.
+    #[serde(default)]
+    pub task_timeout_s: Option<f64>,
+    /// Thread stack size of thread-based models, bytes (`--stack-size`); `None`: the default.
+    #[serde(default)]
+    pub stack_size: Option<usize>,
     /// Models or worker counts that differ for one workload (the `lesson` preset runs seed-io
     /// with one thread or process per task, seed-cpu with a few); empty for most runs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -53,6 +63,29 @@ pub struct RunConfig {
 
 fn default_switch_interval_ms() -> u64 {
     5
+}
+
+/// What a run does when a cell fails (a worker dies, hangs or garbles its answer, a checksum
+/// differs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnError {
+    /// Stop the run (keeping what was measured) and exit non-zero.
+    #[default]
+    Stop,
+    /// Record the failure, drop the cell, finish the others, and exit non-zero.
+    Skip,
+}
+
+impl FromStr for OnError {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "stop" => Ok(OnError::Stop),
+            "skip" => Ok(OnError::Skip),
+            _ => Err(format!("unknown --on-error '{s}' (expected stop or skip)")),
+        }
+    }
 }
 
 /// Models and worker counts of one workload, replacing the run's.
@@ -176,6 +209,13 @@ impl RunConfig {
                 ));
             }
         }
+        if let Some(t) = self.task_timeout_s
+            && !(t > 0.0 && t.is_finite())
+        {
+            return bad(format!(
+                "--task-timeout {t}: must be a positive number of seconds"
+            ));
+        }
         if self.switch_interval_ms == 0 {
             return bad("--switch-interval-ms must be at least 1".into());
         }
@@ -279,6 +319,9 @@ impl Preset {
             settle_ms: SETTLE_MS,
             label: None,
             switch_interval_ms: default_switch_interval_ms(),
+            on_error: OnError::Stop,
+            task_timeout_s: None,
+            stack_size: None,
             per_workload: Vec::new(),
         };
         let seed_cpu = WorkloadPlan {
@@ -362,15 +405,9 @@ impl Preset {
                         workload: WorkloadKind::Io,
                         // One thread or process per task, as the lesson ran it; no sequential
                         // baseline (4000 × 2 s): speedups are against the ideal tasks × sleep.
-                        models: Some(vec![
-                            Threads,
-                            Processes,
-                            ProcessesFork,
-                            Async,
-                            Gil,
-                            PyThreads,
-                            PyProcesses,
-                        ]),
+                        // No processes-fork: 4000 forks of a parent that holds the other
+                        // models' thousands of threads would copy its page tables 4000 times.
+                        models: Some(vec![Threads, Processes, Async, Gil, PyThreads, PyProcesses]),
                         workers: Some(vec![4000]),
                     }],
                     ..base
@@ -466,6 +503,12 @@ pub struct Overrides {
     pub switch_interval_ms: Option<u64>,
     /// `--start-method`: which variants `processes` stands for.
     pub start_methods: Option<Vec<StartMethod>>,
+    /// `--on-error`.
+    pub on_error: Option<OnError>,
+    /// `--task-timeout`, seconds.
+    pub task_timeout_s: Option<f64>,
+    /// `--stack-size`, bytes.
+    pub stack_size: Option<usize>,
 }
 
 /// The preset's configuration with `o` applied, validated.
@@ -530,6 +573,15 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
     }
     if let Some(ms) = o.switch_interval_ms {
         c.switch_interval_ms = ms;
+    }
+    if let Some(e) = o.on_error {
+        c.on_error = e;
+    }
+    if let Some(t) = o.task_timeout_s {
+        c.task_timeout_s = Some(t);
+    }
+    if let Some(s) = o.stack_size {
+        c.stack_size = Some(s);
     }
     for w in &mut c.workloads {
         if let Some(t) = o.tasks {

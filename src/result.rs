@@ -35,6 +35,10 @@ pub struct RunResults {
     /// What the run had to leave out and why (a model that cannot run here).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Cells that failed and were skipped (`--on-error skip`), one message each naming the cell
+    /// and the task.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
 }
 
 /// A fixed reference loop timed a few times after every round, so a comparison can tell how

@@ -33,6 +33,39 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Writes `bytes` to `path` atomically like [`write_atomic`], but refuses to replace an existing
+/// file unless `force` (the check and the rename are one step: no race with another writer).
+pub fn write_new(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    if force {
+        return write_atomic(path, bytes);
+    }
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".parbench-").suffix(".tmp");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut tmp = builder.tempfile_in(dir).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    match tmp.persist_noclobber(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Exists {
+            path: path.to_path_buf(),
+        }),
+        Err(e) => Err(err(e.error)),
+    }
+}
+
+/// The largest result file `load` reads (a default run is ~100 KiB; 4000-cell sweeps a few MiB).
+pub const MAX_RESULT_BYTES: u64 = 64 << 20;
+
 /// Where one run's results go: `<dir>/<timestamp>.json`, mirrored to `<dir>/latest.json`.
 #[derive(Clone, Debug)]
 pub struct ResultSink {
@@ -68,12 +101,24 @@ impl ResultSink {
     }
 }
 
-/// Reads a result file, checking its schema version first.
+/// Reads a result file, checking its size and schema version first.
 pub fn load(path: &Path) -> Result<RunResults> {
-    let text = std::fs::read(path).map_err(|source| Error::Read {
+    let read_err = |source| Error::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let size = std::fs::metadata(path).map_err(read_err)?.len();
+    if size > MAX_RESULT_BYTES {
+        return Err(Error::Parse {
+            path: path.to_path_buf(),
+            detail: format!(
+                "{} MiB is larger than a result file can be ({} MiB)",
+                size >> 20,
+                MAX_RESULT_BYTES >> 20
+            ),
+        });
+    }
+    let text = std::fs::read(path).map_err(read_err)?;
     parse(path, &text)
 }
 
@@ -83,6 +128,9 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<RunResults> {
         path: path.to_path_buf(),
         detail,
     };
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(parse_err("the file is empty".into()));
+    }
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| parse_err(e.to_string()))?;
     let version = value

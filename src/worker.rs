@@ -10,6 +10,11 @@
 //!
 //! This module runs tasks and speaks the protocol; spawning and supervising workers is
 //! `model::child`'s job.
+//!
+//! Fault injection, for the fault tests and for anyone checking how a run fails:
+//! `PARBENCH_WORKER_FAULT=<kind>@<task>` makes a worker misbehave when it receives that task:
+//! `crash` (abort), `kill` (SIGKILL itself), `exit` (exit 0 without answering), `hang` (never
+//! answer) or `garbage` (write bytes outside the protocol).
 
 use crate::error::{Error, Result};
 use crate::measure::usage::{Usage, Who, usage};
@@ -26,6 +31,55 @@ pub const PROTOCOL: u32 = 1;
 pub const MAX_FRAME: usize = 3072;
 /// Environment variable naming the worker executable explicitly.
 pub const WORKER_ENV: &str = "PARBENCH_WORKER";
+/// Environment variable injecting a fault into workers (see the module documentation).
+pub const FAULT_ENV: &str = "PARBENCH_WORKER_FAULT";
+
+/// A fault to inject: what to do, on which task.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fault {
+    Crash(u64),
+    Kill(u64),
+    Exit(u64),
+    Hang(u64),
+    Garbage(u64),
+}
+
+impl Fault {
+    fn from_env() -> Option<Fault> {
+        let v = std::env::var(FAULT_ENV).ok()?;
+        let (kind, task) = v.split_once('@')?;
+        let task: u64 = task.parse().ok()?;
+        Some(match kind {
+            "crash" => Fault::Crash(task),
+            "kill" => Fault::Kill(task),
+            "exit" => Fault::Exit(task),
+            "hang" => Fault::Hang(task),
+            "garbage" => Fault::Garbage(task),
+            _ => return None,
+        })
+    }
+
+    /// Misbehaves if `task` is the one; returns only for other tasks.
+    fn strike(self, task: u64, output: &mut impl Write) {
+        match self {
+            Fault::Crash(t) if t == task => std::process::abort(),
+            // SAFETY: raising a signal on ourselves.
+            Fault::Kill(t) if t == task => unsafe {
+                libc::raise(libc::SIGKILL);
+            },
+            Fault::Exit(t) if t == task => std::process::exit(0),
+            Fault::Hang(t) if t == task => loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            },
+            Fault::Garbage(t) if t == task => {
+                let _ = output.write_all(b"this is not a parbench frame\n");
+                let _ = output.flush();
+                std::process::exit(0);
+            }
+            _ => {}
+        }
+    }
+}
 
 /// A task for a worker.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -132,6 +186,7 @@ fn answer(req: &Request) -> Response {
 /// The worker's main loop: answer requests from `input` on `output` until `input` ends.
 /// Returns the exit code: 0 after a clean end of input, 2 after a protocol error.
 pub fn serve(input: &mut impl Read, output: &mut impl Write) -> i32 {
+    let fault = Fault::from_env();
     loop {
         let req: Request = match read_frame(input) {
             Ok(Some(req)) => req,
@@ -141,6 +196,9 @@ pub fn serve(input: &mut impl Read, output: &mut impl Write) -> i32 {
                 return 2;
             }
         };
+        if let Some(f) = fault {
+            f.strike(req.task, output);
+        }
         let mut resp = answer(&req);
         if let Err(msg) = &mut resp.result {
             msg.truncate(1000);

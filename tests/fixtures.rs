@@ -70,6 +70,7 @@ pub fn synthetic_run_scaled(
         config,
         noise: None,
         notes: Vec::new(),
+        failures: Vec::new(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod cli;
 mod compare;
+mod faults;
 mod fixtures;
 mod models;
 mod report;

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
 use crate::measure::usage::{Usage, Who, current_peak_rss_kib, reset_peak_rss, usage};
 use crate::model::{Executor, ModelContext, ModelKind};
-use crate::plan::{CellSpec, RunConfig};
+use crate::plan::{CellSpec, OnError, RunConfig};
 use crate::result::{NoiseProbe, RawCell, RunResults, SCHEMA_VERSION, derive};
 use crate::workload::{MultiplyLoop, Workload};
 use std::collections::HashMap;
@@ -132,12 +132,18 @@ pub fn run(
     }
     let ctx = ModelContext {
         switch_interval: Duration::from_millis(config.switch_interval_ms),
+        stack_size: config.stack_size.or(ctx.stack_size),
         ..ctx.clone()
     };
     let notes = drop_unavailable(&mut config);
     for n in &notes {
         observer.notice(n);
     }
+    crate::limits::check(
+        &config,
+        &crate::limits::Limits::detect(machine),
+        ctx.stack_size.unwrap_or(crate::limits::DEFAULT_STACK),
+    )?;
     let config = &config;
     let ctx = &ctx;
     let cells = config.cells();
@@ -151,6 +157,7 @@ pub fn run(
         cells: Vec::new(),
         noise: None,
         notes,
+        failures: Vec::new(),
     };
     let mut raw: Vec<RawCell> = cells
         .iter()
@@ -183,13 +190,41 @@ pub fn run(
     );
     results.cells = derive(&raw, machine.cores_for_cpu_bound());
     if outcome.is_ok() {
-        results.complete = true;
+        results.complete = results.failures.is_empty();
         results.finished_utc = Some(now_utc());
     }
     let saved = observer.checkpoint(&results);
     outcome?;
     saved?;
     Ok(results)
+}
+
+/// "cpu/processes N=2", for messages.
+fn cell_name(c: &CellSpec) -> String {
+    format!("{}/{} N={}", c.workload.spec.kind(), c.model, c.workers)
+}
+
+/// `e` as the run reports it: a signal wins over whatever it caused (children killed by a
+/// terminal's Ctrl-C, a wait cut short); anything else names its cell.
+fn in_cell(cell: &CellSpec, e: Error) -> Error {
+    if let Some(signal) = crate::interrupt::requested() {
+        return Error::Interrupted { signal };
+    }
+    match e {
+        e @ (Error::Interrupted { .. } | Error::InCell { .. }) => e,
+        e => Error::InCell {
+            cell: cell_name(cell),
+            source: Box::new(e),
+        },
+    }
+}
+
+/// The task timeout of a workload: `--task-timeout`, else 5 s + 10 × the expected task time.
+fn task_timeout(config: &RunConfig, expected_task_s: f64) -> Duration {
+    let s = config
+        .task_timeout_s
+        .unwrap_or(5.0 + 10.0 * expected_task_s);
+    Duration::from_secs_f64(s.clamp(0.001, 1e7))
 }
 
 fn measure_all(
@@ -201,17 +236,26 @@ fn measure_all(
     results: &mut RunResults,
     observer: &mut dyn Observer,
 ) -> Result<()> {
-    // The reference checksum of every workload (the sleep workload skips its sleeps here); the
-    // CPython models have their own (they run the lesson's loop).
+    // The reference checksum of every workload (the sleep workload skips its sleeps here; the
+    // CPU workload does the work once, which also times a task for the timeout); the CPython
+    // models have their own (they run the lesson's loop).
     let mut expected: HashMap<(_, bool), u64> = HashMap::new();
+    let mut task_s: HashMap<crate::workload::WorkloadKind, f64> = HashMap::new();
     for (r, c) in raw.iter_mut().zip(cells) {
-        let key = (c.workload.spec.kind(), c.model.is_python());
+        let kind = c.workload.spec.kind();
+        let key = (kind, c.model.is_python());
         r.expected_checksum = match expected.get(&key) {
             Some(v) => *v,
             None => {
+                let t0 = Instant::now();
                 let v = c
                     .model
-                    .expected_batch_checksum(&c.workload.spec, c.workload.tasks)?;
+                    .expected_batch_checksum(&c.workload.spec, c.workload.tasks)
+                    .map_err(|e| in_cell(c, e))?;
+                let per_task = t0.elapsed().as_secs_f64() / c.workload.tasks.max(1) as f64;
+                let nominal = c.workload.spec.nominal_task_s().unwrap_or(0.0);
+                let e = task_s.entry(kind).or_insert(0.0);
+                *e = e.max(per_task + nominal);
                 *expected.entry(key).or_insert(v)
             }
         };
@@ -219,18 +263,21 @@ fn measure_all(
 
     // One executor per (model, workers), shared by the workloads; pools start here, untimed
     // as far as the samples are concerned.
-    let mut executors: HashMap<(ModelKind, usize), (Box<dyn Executor>, f64)> = HashMap::new();
+    let mut executors: HashMap<(ModelKind, usize), Box<dyn Executor>> = HashMap::new();
+    let mut startup: HashMap<(ModelKind, usize), f64> = HashMap::new();
     for c in cells {
         if let Entry::Vacant(slot) = executors.entry((c.model, c.workers)) {
             observer.starting_model(c.model, c.workers);
+            crate::interrupt::check()?;
             let t0 = Instant::now();
-            let exec = c.model.start(c.workers, ctx)?;
-            slot.insert((exec, t0.elapsed().as_secs_f64()));
+            let exec = c.model.start(c.workers, ctx).map_err(|e| in_cell(c, e))?;
+            startup.insert((c.model, c.workers), t0.elapsed().as_secs_f64());
+            slot.insert(exec);
         }
     }
     for (r, c) in raw.iter_mut().zip(cells) {
         if c.model.is_pool() {
-            r.startup_s = Some(executors[&(c.model, c.workers)].1);
+            r.startup_s = startup.get(&(c.model, c.workers)).copied();
         }
     }
 
@@ -238,35 +285,65 @@ fn measure_all(
     observer.started(rounds * cells.len());
     let mut rng = fastrand::Rng::with_seed(config.shuffle_seed);
     let mut order: Vec<usize> = (0..cells.len()).collect();
+    let mut failed = vec![false; cells.len()];
     let mut last_save = Instant::now();
     let physical = machine.cores_for_cpu_bound();
     let mut probes = Vec::new();
     for round in 0..rounds {
         rng.shuffle(&mut order);
         for &i in &order {
+            if failed[i] {
+                continue;
+            }
             let cell = &cells[i];
-            let (exec, _) = executors
-                .get_mut(&(cell.model, cell.workers))
-                .expect("started above");
+            crate::interrupt::check()?;
+            let key = (cell.model, cell.workers);
+            // After a skipped failure the cell's executor was dropped: start a fresh one.
+            let exec = match executors.entry(key) {
+                Entry::Occupied(e) => Ok(e.into_mut()),
+                Entry::Vacant(slot) => cell.model.start(cell.workers, ctx).map(|e| slot.insert(e)),
+            };
             // Cool-down, untimed: lets the previous cell's threads go idle and the kernel's
             // per-core load averages decay, so its leftovers do not steer where this cell's
             // new threads are placed.
             if config.settle_ms > 0 {
                 std::thread::sleep(Duration::from_millis(config.settle_ms));
             }
-            let m = measure_once(exec.as_mut(), cell)?;
+            let timeout = task_timeout(config, task_s[&cell.workload.spec.kind()]);
+            let outcome = exec.and_then(|exec| {
+                exec.set_task_timeout(timeout);
+                let m = measure_once(exec.as_mut(), cell)?;
+                if m.checksum != raw[i].expected_checksum {
+                    raw[i].checksum = m.checksum;
+                    raw[i].checksum_ok = false;
+                    return Err(Error::ChecksumMismatch {
+                        workload: cell.workload.spec.kind().to_string(),
+                        model: cell.model.to_string(),
+                        workers: cell.workers,
+                        expected: raw[i].expected_checksum,
+                        got: m.checksum,
+                    });
+                }
+                Ok(m)
+            });
+            let m = match outcome {
+                Ok(m) => m,
+                Err(e) => {
+                    // The executor may hold dead or hung workers: drop it (killing and reaping
+                    // them) before anything else.
+                    executors.remove(&key);
+                    let e = in_cell(cell, e);
+                    if config.on_error == OnError::Stop || matches!(e, Error::Interrupted { .. }) {
+                        return Err(e);
+                    }
+                    observer.notice(&format!("{e}; cell skipped (--on-error skip)"));
+                    results.failures.push(e.to_string());
+                    failed[i] = true;
+                    continue;
+                }
+            };
             let r = &mut raw[i];
             r.checksum = m.checksum;
-            if m.checksum != r.expected_checksum {
-                r.checksum_ok = false;
-                return Err(Error::ChecksumMismatch {
-                    workload: cell.workload.spec.kind().to_string(),
-                    model: cell.model.to_string(),
-                    workers: cell.workers,
-                    expected: r.expected_checksum,
-                    got: m.checksum,
-                });
-            }
             if round >= config.warmup {
                 r.samples_s.push(m.wall_s);
                 r.cpu_s.push(m.usage.cpu_s);

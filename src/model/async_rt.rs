@@ -25,8 +25,13 @@ pub struct AsyncModel {
 impl AsyncModel {
     /// A runtime of `workers` worker threads; with `offload_compute`, compute goes through
     /// `spawn_blocking` (at most `workers` blocking threads).
-    pub fn start(workers: usize, offload_compute: bool) -> Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+    /// `stack_size` bytes of stack per thread (tokio's default when `None`).
+    pub fn start(workers: usize, offload_compute: bool, stack_size: Option<usize>) -> Result<Self> {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        if let Some(bytes) = stack_size {
+            builder.thread_stack_size(bytes);
+        }
+        let runtime = builder
             .worker_threads(workers)
             .max_blocking_threads(workers)
             .thread_name("parbench-async")

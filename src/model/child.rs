@@ -117,7 +117,7 @@ pub(crate) fn checksum_of(resp: &Response) -> Result<u64> {
 /// Dropping it kills and reaps whatever is left.
 #[derive(Default)]
 pub(crate) struct Children {
-    alive: HashMap<u32, (Child, Option<u64>)>,
+    alive: HashMap<u32, (Child, Option<(u64, Instant)>)>,
     dead_since: HashMap<u32, Instant>,
 }
 
@@ -132,23 +132,51 @@ impl Children {
         pid
     }
 
-    /// Records that `pid` owes the answer to `task`.
+    /// Records that `pid` owes the answer to `task`, from now.
     pub(crate) fn assign(&mut self, pid: u32, task: u64) {
         if let Some(entry) = self.alive.get_mut(&pid) {
-            entry.1 = Some(task);
+            entry.1 = Some((task, Instant::now()));
         }
+    }
+
+    /// Everything a waiting loop checks when no answer came: a signal, a child that died
+    /// owing an answer (any pool child that died), a task over its `timeout` (its worker is
+    /// killed).
+    pub(crate) fn supervise(&mut self, pool: bool, timeout: Option<Duration>) -> Result<()> {
+        crate::interrupt::check()?;
+        self.check_dead(pool)?;
+        if let Some(limit) = timeout {
+            let late = self.alive.iter().find_map(|(pid, (_, owed))| {
+                owed.filter(|(_, since)| since.elapsed() > limit)
+                    .map(|(task, _)| (*pid, task))
+            });
+            if let Some((pid, task)) = late {
+                if let Some((mut child, _)) = self.alive.remove(&pid) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                return Err(Error::TaskTimeout {
+                    pid,
+                    task,
+                    after_s: limit.as_secs_f64(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Accepts the answer `resp`: the child must exist and owe exactly that task.
     pub(crate) fn settle(&mut self, resp: &Response) -> Result<()> {
         match self.alive.get_mut(&resp.pid) {
-            Some((_, owed)) if *owed == Some(resp.task) => {
+            Some((_, owed)) if owed.map(|o| o.0) == Some(resp.task) => {
                 *owed = None;
                 Ok(())
             }
             Some((_, owed)) => Err(Error::Protocol(format!(
                 "worker {} answered task {} but owed {:?}",
-                resp.pid, resp.task, owed
+                resp.pid,
+                resp.task,
+                owed.map(|o| o.0)
             ))),
             None => Err(Error::Protocol(format!(
                 "answer from unknown process {}",
@@ -185,7 +213,7 @@ impl Children {
             if now.duration_since(since) >= GRACE {
                 return Err(Error::WorkerDied {
                     pid: *pid,
-                    task: owed.unwrap_or(u64::MAX),
+                    task: owed.map_or(u64::MAX, |o| o.0),
                     status: status.to_string(),
                 });
             }

@@ -112,15 +112,23 @@ pub struct GilModel {
 
 impl GilModel {
     /// Starts `workers` threads that share one lock with the given switch interval.
-    pub fn start(workers: usize, switch_interval: Duration) -> Result<Self> {
+    /// `stack_size` bytes of stack per thread (Rust's default when `None`).
+    pub fn start(
+        workers: usize,
+        switch_interval: Duration,
+        stack_size: Option<usize>,
+    ) -> Result<Self> {
         let gil = Arc::new(Gil::new(switch_interval));
         let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<(WorkloadSpec, u64)>();
         let (results_tx, results_rx) = crossbeam_channel::unbounded();
         let mut threads = Vec::with_capacity(workers);
         for i in 0..workers {
             let (jobs, results, gil) = (jobs_rx.clone(), results_tx.clone(), gil.clone());
-            let handle = std::thread::Builder::new()
-                .name(format!("parbench-gil-{i}"))
+            let mut builder = std::thread::Builder::new().name(format!("parbench-gil-{i}"));
+            if let Some(bytes) = stack_size {
+                builder = builder.stack_size(bytes);
+            }
+            let handle = builder
                 .spawn(move || {
                     for (workload, task) in jobs {
                         let mut holder = Holder::take(&gil);

@@ -57,6 +57,11 @@ pub struct BatchOutcome {
 pub trait Executor: Send {
     /// Runs tasks `0..tasks` of `workload` and returns their combined checksum.
     fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome>;
+
+    /// How long one task may take in another process before its worker is killed and the batch
+    /// fails with [`Error::TaskTimeout`]. In-process models cannot stop a running task and
+    /// ignore it (their tasks are parbench's own code, bounded by construction).
+    fn set_task_timeout(&mut self, _timeout: Duration) {}
 }
 
 /// What models need from outside: where process-based models find the executable they run as
@@ -67,6 +72,8 @@ pub struct ModelContext {
     pub worker_exe: Option<PathBuf>,
     /// How long a `gil` thread may compute before it must let a waiting thread in.
     pub switch_interval: Duration,
+    /// Stack size of the threads of thread-based models (`--stack-size`); `None`: the default.
+    pub stack_size: Option<usize>,
 }
 
 impl Default for ModelContext {
@@ -74,6 +81,7 @@ impl Default for ModelContext {
         ModelContext {
             worker_exe: None,
             switch_interval: gil::DEFAULT_SWITCH_INTERVAL,
+            stack_size: None,
         }
     }
 }
@@ -265,6 +273,17 @@ impl ModelKind {
         ) || self.is_python()
     }
 
+    /// How many threads of parbench's own process a cell with N = `workers` keeps alive at
+    /// once (0 for models whose tasks run in other processes; the limit checks use it).
+    pub fn threads_needed(self, workers: usize) -> usize {
+        match self {
+            ModelKind::Sequential => 0,
+            ModelKind::AsyncBlocking => 2 * workers,
+            m if m.uses_processes() => 1,
+            _ => workers,
+        }
+    }
+
     /// Whether tasks run in other processes.
     pub fn uses_processes(self) -> bool {
         matches!(
@@ -283,16 +302,20 @@ impl ModelKind {
         }
         Ok(match self {
             ModelKind::Sequential => Box::new(SequentialModel),
-            ModelKind::Threads => Box::new(ThreadsModel::new(workers)),
-            ModelKind::ThreadPool => Box::new(ThreadPoolModel::start(workers)?),
-            ModelKind::Rayon => Box::new(RayonModel::start(workers)?),
+            ModelKind::Threads => Box::new(ThreadsModel::new(workers, ctx.stack_size)),
+            ModelKind::ThreadPool => Box::new(ThreadPoolModel::start(workers, ctx.stack_size)?),
+            ModelKind::Rayon => Box::new(RayonModel::start(workers, ctx.stack_size)?),
             ModelKind::Processes => Box::new(ProcessesModel::new(workers, ctx.worker_exe()?)?),
             ModelKind::ProcessPool => {
                 Box::new(ProcessPoolModel::start(workers, ctx.worker_exe()?)?)
             }
-            ModelKind::Async => Box::new(AsyncModel::start(workers, false)?),
-            ModelKind::AsyncBlocking => Box::new(AsyncModel::start(workers, true)?),
-            ModelKind::Gil => Box::new(GilModel::start(workers, ctx.switch_interval)?),
+            ModelKind::Async => Box::new(AsyncModel::start(workers, false, ctx.stack_size)?),
+            ModelKind::AsyncBlocking => Box::new(AsyncModel::start(workers, true, ctx.stack_size)?),
+            ModelKind::Gil => Box::new(GilModel::start(
+                workers,
+                ctx.switch_interval,
+                ctx.stack_size,
+            )?),
             #[cfg(target_os = "linux")]
             ModelKind::ProcessesFork => Box::new(ProcessesForkModel::new(workers)?),
             #[cfg(not(target_os = "linux"))]

@@ -29,6 +29,7 @@ pub struct ProcessPoolModel {
     by_pid: HashMap<u32, usize>,
     children: Children,
     answers: AnswerPipe,
+    timeout: Option<Duration>,
 }
 
 impl ProcessPoolModel {
@@ -39,6 +40,8 @@ impl ProcessPoolModel {
             by_pid: HashMap::new(),
             children: Children::default(),
             answers: AnswerPipe::new()?,
+            // Start-up includes exec and the dynamic loader: generous, but never a hang.
+            timeout: Some(Duration::from_secs(30)),
         };
         for i in 0..workers {
             let (child, stdin) = pool.answers.spawn_worker(&exe)?;
@@ -86,6 +89,7 @@ impl Executor for ProcessPoolModel {
         let mut pids = Vec::new();
         let (mut next, mut done, mut checksum) = (0u64, 0u64, 0u64);
         while done < tasks {
+            crate::interrupt::check()?;
             while next < tasks {
                 let Some(w) = idle.pop() else { break };
                 self.dispatch(w, next, workload)?;
@@ -101,7 +105,7 @@ impl Executor for ProcessPoolModel {
                     idle.push(w);
                     done += 1;
                 }
-                None => self.children.check_dead(true)?,
+                None => self.children.supervise(true, self.timeout)?,
             }
         }
         Ok(BatchOutcome {
@@ -109,6 +113,10 @@ impl Executor for ProcessPoolModel {
             pooled_usage: usage,
             worker_pids: pids,
         })
+    }
+
+    fn set_task_timeout(&mut self, timeout: Duration) {
+        self.timeout = Some(timeout);
     }
 }
 

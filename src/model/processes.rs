@@ -9,12 +9,14 @@ use crate::error::{Error, Result};
 use crate::worker::Request;
 use crate::workload::{WorkloadSpec, combine};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Spawns one worker process per task, keeping at most `workers` alive.
 pub struct ProcessesModel {
     workers: usize,
     exe: PathBuf,
     answers: AnswerPipe,
+    timeout: Option<Duration>,
 }
 
 impl ProcessesModel {
@@ -24,6 +26,7 @@ impl ProcessesModel {
             workers,
             exe,
             answers: AnswerPipe::new()?,
+            timeout: None,
         })
     }
 }
@@ -35,6 +38,7 @@ impl Executor for ProcessesModel {
         let (mut next, mut done, mut checksum) = (0u64, 0u64, 0u64);
         let mut pids = Vec::with_capacity(tasks as usize);
         while done < tasks {
+            crate::interrupt::check()?;
             while next < tasks && children.len() < self.workers {
                 let (child, mut stdin) = self.answers.spawn_worker(&self.exe)?;
                 let pid = children.insert(child);
@@ -59,7 +63,7 @@ impl Executor for ProcessesModel {
                     }
                     done += 1;
                 }
-                None => children.check_dead(false)?,
+                None => children.supervise(false, self.timeout)?,
             }
         }
         Ok(BatchOutcome {
@@ -67,5 +71,9 @@ impl Executor for ProcessesModel {
             worker_pids: pids,
             ..Default::default()
         })
+    }
+
+    fn set_task_timeout(&mut self, timeout: Duration) {
+        self.timeout = Some(timeout);
     }
 }

@@ -32,6 +32,7 @@ pub struct ProcessesForkModel {
     workers: usize,
     read_fd: i32,
     write_fd: i32,
+    timeout: Option<Duration>,
 }
 
 impl ProcessesForkModel {
@@ -46,6 +47,7 @@ impl ProcessesForkModel {
             workers,
             read_fd: fds[0],
             write_fd: fds[1],
+            timeout: None,
         })
     }
 
@@ -58,6 +60,13 @@ impl ProcessesForkModel {
             return Err(os_err(&format!("forked worker for task {task}")));
         }
         if pid == 0 {
+            // SAFETY: close and prctl are async-signal-safe. Without the read end, a child
+            // whose parent died gets EPIPE instead of blocking forever on a full pipe that only
+            // its siblings hold open; PDEATHSIG ends it when the parent dies.
+            unsafe {
+                libc::close(self.read_fd);
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            }
             let checksum = spec.run_task(task);
             let mut rec = [0u8; RECORD];
             rec[..4].copy_from_slice(&MAGIC);
@@ -124,7 +133,8 @@ impl ProcessesForkModel {
 /// Forked children still alive, with the task each owes; dropping kills and reaps the rest.
 #[derive(Default)]
 struct Forked {
-    alive: HashMap<u32, (u64, Option<Instant>)>,
+    /// pid → (task owed, when it was forked, when it was first seen dead).
+    alive: HashMap<u32, (u64, Instant, Option<Instant>)>,
 }
 
 impl Forked {
@@ -148,10 +158,33 @@ impl Forked {
         }
     }
 
-    /// An error for a child that exited without answering (after a grace period for its answer).
-    fn check_dead(&mut self) -> Result<()> {
+    /// An error for a signal, a child that exited without answering (after a grace period for
+    /// its answer), or one that is still running after `timeout` (it is killed).
+    fn supervise(&mut self, timeout: Option<Duration>) -> Result<()> {
+        crate::interrupt::check()?;
+        if let Some(limit) = timeout {
+            let late = self
+                .alive
+                .iter()
+                .find(|(_, (_, since, dead))| dead.is_none() && since.elapsed() > limit)
+                .map(|(pid, (task, _, _))| (*pid, *task));
+            if let Some((pid, task)) = late {
+                let mut status = 0;
+                // SAFETY: killing and reaping our own child.
+                unsafe {
+                    libc::kill(pid as i32, libc::SIGKILL);
+                    libc::waitpid(pid as i32, &mut status, 0);
+                }
+                self.alive.remove(&pid);
+                return Err(Error::TaskTimeout {
+                    pid,
+                    task,
+                    after_s: limit.as_secs_f64(),
+                });
+            }
+        }
         let now = Instant::now();
-        for (pid, (task, dead_since)) in self.alive.iter_mut() {
+        for (pid, (task, _, dead_since)) in self.alive.iter_mut() {
             let mut status = 0;
             if dead_since.is_none() {
                 // WNOWAIT: look without reaping; the answer may still be in the pipe.
@@ -211,8 +244,47 @@ fn describe(status: i32) -> String {
     }
 }
 
+/// A `/proc` field in KiB (`VmPTE:` of `/proc/self/status`, `MemAvailable:` of `/proc/meminfo`).
+fn proc_kib(file: &str, key: &str) -> Option<u64> {
+    std::fs::read_to_string(file)
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix(key))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Every forked child gets a copy of the parent's page tables, which grow with the threads and
+/// memory the parent holds (4000 idle pool threads: ~32 MiB). Refuses a batch whose children
+/// would need more than half the available memory for that alone, instead of running into the
+/// OOM killer.
+fn check_fork_memory(workers: usize, tasks: u64) -> Result<()> {
+    let (Some(pte), Some(avail)) = (
+        proc_kib("/proc/self/status", "VmPTE:"),
+        proc_kib("/proc/meminfo", "MemAvailable:"),
+    ) else {
+        return Ok(());
+    };
+    let alive = (workers as u64).min(tasks);
+    // Page tables plus a few pages the child dirties (stack, the answer).
+    let per_child = pte + 64;
+    if alive * per_child > avail / 2 {
+        return Err(Error::Config(format!(
+            "processes-fork with {alive} children at once would copy {} MiB of page tables each ({} MiB in all), more than half the {} MiB available: at most N = {} fits; run it with fewer workers or apart from models that hold many threads",
+            per_child >> 10,
+            (alive * per_child) >> 10,
+            avail >> 10,
+            avail / 2 / per_child
+        )));
+    }
+    Ok(())
+}
+
 impl Executor for ProcessesForkModel {
     fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome> {
+        check_fork_memory(self.workers, tasks)?;
         let mut children = Forked::default();
         let (mut next, mut done, mut checksum) = (0u64, 0u64, 0u64);
         let mut pids = Vec::with_capacity(tasks as usize);
@@ -220,16 +292,16 @@ impl Executor for ProcessesForkModel {
         while done < tasks {
             while next < tasks && children.alive.len() < self.workers {
                 let pid = self.fork_task(workload, next)?;
-                children.alive.insert(pid, (next, None));
+                children.alive.insert(pid, (next, Instant::now(), None));
                 next += 1;
             }
             self.read_answers(&mut buf, &mut answers)?;
             if answers.is_empty() {
-                children.check_dead()?;
+                children.supervise(self.timeout)?;
             }
             for (pid, task, c) in answers.drain(..) {
                 match children.alive.get(&pid) {
-                    Some((owed, _)) if *owed == task => {}
+                    Some((owed, _, _)) if *owed == task => {}
                     _ => {
                         return Err(Error::Protocol(format!(
                             "unexpected answer from forked worker {pid} for task {task}"
@@ -254,6 +326,10 @@ impl Executor for ProcessesForkModel {
             worker_pids: pids,
             ..Default::default()
         })
+    }
+
+    fn set_task_timeout(&mut self, timeout: Duration) {
+        self.timeout = Some(timeout);
     }
 }
 

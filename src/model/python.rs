@@ -8,15 +8,27 @@
 //! trip (tens of µs) to every batch. The interpreter is `$PARBENCH_PYTHON`, else `python3` on the
 //! `PATH`; without one, starting the model fails with [`Error::Unavailable`], which the runner
 //! turns into a one-line notice and skipped cells.
+//!
+//! The driver runs in a process group of its own: a Ctrl-C in the terminal reaches parbench,
+//! not CPython (no KeyboardInterrupt tracebacks), and on an error, a signal or a timeout the
+//! whole group (the driver and every process it forked) is killed with one `kill(-pgid)`. A
+//! reader thread turns the driver's lines into channel messages, so waiting for a batch checks
+//! for signals and for the batch deadline every 100 ms.
 
 use super::{BatchOutcome, Executor};
 use crate::error::{Error, Result};
 use crate::measure::usage::Usage;
 use crate::workload::WorkloadSpec;
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 use serde::Deserialize;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long the driver may take to start (interpreter, imports, a warmed process pool).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The driver script, as shipped in `scripts/`.
 pub const SCRIPT: &str = include_str!("../../scripts/pylesson.py");
@@ -69,7 +81,10 @@ pub struct PythonModel {
     model: &'static str,
     child: Child,
     stdin: Option<ChildStdin>,
-    stdout: BufReader<ChildStdout>,
+    lines: Receiver<std::io::Result<String>>,
+    /// Per task, for the batch deadline; CPython runs a batch at most tasks × this long.
+    task_timeout: Duration,
+    healthy: bool,
     last_usage: Usage,
     // Keeps the script file alive as long as the driver may need it (spawned children re-read it).
     _script: tempfile::TempPath,
@@ -100,6 +115,7 @@ impl PythonModel {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
+            .process_group(0)
             .spawn()
             .map_err(|e| {
                 if e.kind() == std::io::ErrorKind::NotFound {
@@ -116,15 +132,32 @@ impl PythonModel {
             })?;
         let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().expect("stdout was piped"));
+        let (tx, lines) = crossbeam_channel::unbounded();
+        std::thread::Builder::new()
+            .name("parbench-python".into())
+            .spawn(move || {
+                for line in stdout.lines() {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|source| Error::Spawn {
+                what: "Python reader thread".into(),
+                source,
+            })?;
         let mut m = PythonModel {
             model,
             child,
             stdin,
-            stdout,
+            lines,
+            task_timeout: Duration::from_secs(600),
+            healthy: false,
             last_usage: Usage::default(),
             _script: script,
         };
-        let hello: serde_json::Value = m.read_line()?;
+        let hello: serde_json::Value = m.read_line(START_TIMEOUT)?;
+        m.healthy = true;
         if hello.get("ready") != Some(&serde_json::Value::Bool(true)) {
             return Err(Error::Protocol(format!(
                 "py-{model}: the Python driver did not start: {hello}"
@@ -133,19 +166,37 @@ impl PythonModel {
         Ok(m)
     }
 
-    fn read_line<T: for<'de> Deserialize<'de>>(&mut self) -> Result<T> {
-        let mut line = String::new();
-        let n = self
-            .stdout
-            .read_line(&mut line)
-            .map_err(|e| Error::Protocol(format!("py-{}: read failed: {e}", self.model)))?;
-        if n == 0 {
+    /// The driver's next line, waiting at most `limit` (checking for signals meanwhile).
+    fn read_line<T: for<'de> Deserialize<'de>>(&mut self, limit: Duration) -> Result<T> {
+        let deadline = Instant::now() + limit;
+        let line = loop {
+            crate::interrupt::check()?;
+            match self.lines.recv_timeout(Duration::from_millis(100)) {
+                Ok(Ok(line)) => break Some(line),
+                Ok(Err(e)) => {
+                    return Err(Error::Protocol(format!(
+                        "py-{}: read failed: {e}",
+                        self.model
+                    )));
+                }
+                Err(RecvTimeoutError::Disconnected) => break None,
+                Err(RecvTimeoutError::Timeout) if Instant::now() >= deadline => {
+                    return Err(Error::TaskTimeout {
+                        pid: self.child.id(),
+                        task: 0,
+                        after_s: limit.as_secs_f64(),
+                    });
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        };
+        let Some(line) = line else {
             let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
             return Err(Error::Protocol(format!(
                 "py-{}: the Python driver exited ({status})",
                 self.model
             )));
-        }
+        };
         serde_json::from_str(&line).map_err(|e| {
             Error::Protocol(format!(
                 "py-{}: unreadable answer '{}': {e}",
@@ -171,10 +222,14 @@ impl Executor for PythonModel {
         };
         let request = serde_json::json!({"workload": name, "param": param, "tasks": tasks});
         let stdin = self.stdin.as_mut().expect("stdin lives until drop");
+        self.healthy = false;
         writeln!(stdin, "{request}")
             .and_then(|_| stdin.flush())
             .map_err(|e| Error::Protocol(format!("py-{}: cannot send batch: {e}", self.model)))?;
-        let answer: Answer = self.read_line()?;
+        // The whole batch may take as long as its tasks one after another.
+        let limit = self.task_timeout.saturating_mul(tasks.max(1) as u32);
+        let answer: Answer = self.read_line(limit)?;
+        self.healthy = true;
         if let Some(message) = answer.error {
             return Err(Error::WorkerFailed {
                 pid: self.child.id(),
@@ -194,20 +249,31 @@ impl Executor for PythonModel {
             worker_pids: answer.pids,
         })
     }
+
+    fn set_task_timeout(&mut self, timeout: Duration) {
+        // CPython's loop is 30–50× slower than parbench's, which the timeout is derived from.
+        self.task_timeout = timeout.saturating_mul(50);
+    }
 }
 
 impl Drop for PythonModel {
     fn drop(&mut self) {
-        // End of stdin asks the driver to shut its pool down and exit; give it a moment.
+        // After a clean batch, end of stdin asks the driver to shut its pool down and exit;
+        // give it a moment. Otherwise (a failed batch, a signal) kill its whole group at once.
         self.stdin.take();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while std::time::Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+        if self.healthy && crate::interrupt::requested().is_none() {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(5));
             }
-            std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        let _ = self.child.kill();
+        // SAFETY: signalling the process group this driver leads (its pid is the group id).
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
+        }
         let _ = self.child.wait();
     }
 }

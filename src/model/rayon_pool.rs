@@ -14,8 +14,13 @@ pub struct RayonModel {
 
 impl RayonModel {
     /// Builds a pool of `workers` threads.
-    pub fn start(workers: usize) -> Result<Self> {
-        let pool = rayon::ThreadPoolBuilder::new()
+    /// `stack_size` bytes of stack per thread (rayon's default when `None`).
+    pub fn start(workers: usize, stack_size: Option<usize>) -> Result<Self> {
+        let mut builder = rayon::ThreadPoolBuilder::new();
+        if let Some(bytes) = stack_size {
+            builder = builder.stack_size(bytes);
+        }
+        let pool = builder
             .num_threads(workers)
             .thread_name(|i| format!("parbench-rayon-{i}"))
             .build()

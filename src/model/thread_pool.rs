@@ -18,15 +18,19 @@ pub struct ThreadPoolModel {
 
 impl ThreadPoolModel {
     /// Starts `workers` threads that wait for tasks.
-    pub fn start(workers: usize) -> Result<Self> {
+    /// `stack_size` bytes of stack per thread (Rust's default when `None`).
+    pub fn start(workers: usize, stack_size: Option<usize>) -> Result<Self> {
         let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<(WorkloadSpec, u64)>();
         let (results_tx, results_rx) = crossbeam_channel::unbounded();
         let mut threads = Vec::with_capacity(workers);
         for i in 0..workers {
             let jobs = jobs_rx.clone();
             let results = results_tx.clone();
-            let handle = std::thread::Builder::new()
-                .name(format!("parbench-pool-{i}"))
+            let mut builder = std::thread::Builder::new().name(format!("parbench-pool-{i}"));
+            if let Some(bytes) = stack_size {
+                builder = builder.stack_size(bytes);
+            }
+            let handle = builder
                 .spawn(move || {
                     for (workload, task) in jobs {
                         if results.send(workload.run_task(task)).is_err() {

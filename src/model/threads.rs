@@ -20,12 +20,17 @@ use std::thread::Scope;
 #[derive(Debug)]
 pub struct ThreadsModel {
     workers: usize,
+    stack_size: Option<usize>,
 }
 
 impl ThreadsModel {
-    /// At most `workers` threads alive at once.
-    pub fn new(workers: usize) -> Self {
-        ThreadsModel { workers }
+    /// At most `workers` threads alive at once, each with `stack_size` bytes of stack (Rust's
+    /// default, 2 MiB, when `None`).
+    pub fn new(workers: usize, stack_size: Option<usize>) -> Self {
+        ThreadsModel {
+            workers,
+            stack_size,
+        }
     }
 }
 
@@ -33,6 +38,7 @@ impl ThreadsModel {
 /// report.
 struct Chain<'a> {
     workload: WorkloadSpec,
+    stack_size: Option<usize>,
     tasks: u64,
     next: &'a AtomicU64,
     done: Sender<Result<u64>>,
@@ -42,8 +48,11 @@ impl<'a> Chain<'a> {
     /// Starts the thread for `task`; it runs the task, starts the thread of the next unclaimed
     /// task, reports, and exits.
     fn spawn<'scope>(&'scope self, scope: &'scope Scope<'scope, 'a>, task: u64) -> Result<()> {
-        std::thread::Builder::new()
-            .name(format!("parbench-task-{task}"))
+        let mut builder = std::thread::Builder::new().name(format!("parbench-task-{task}"));
+        if let Some(bytes) = self.stack_size {
+            builder = builder.stack_size(bytes);
+        }
+        builder
             .spawn_scoped(scope, move || {
                 let checksum = self.workload.run_task(task);
                 let next = self.next.fetch_add(1, Ordering::Relaxed);
@@ -70,6 +79,7 @@ impl Executor for ThreadsModel {
         let (done_tx, done_rx) = crossbeam_channel::unbounded();
         let chain = Chain {
             workload: *workload,
+            stack_size: self.stack_size,
             tasks,
             next: &next,
             done: done_tx,

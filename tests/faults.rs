@@ -1,0 +1,489 @@
+//! Faults, tried as a user meets them: workers that crash, are killed, exit, hang or write
+//! garbage; Ctrl-C and SIGTERM; limits; damaged input files; baselines. Each must end within
+//! 10 s of the fault with a one-line message, valid JSON of what was measured, and no process
+//! left behind (every parbench started here carries a marker in its environment, which its
+//! children inherit; after it exits, no process with that marker may remain).
+
+use assert_cmd::Command;
+use parbench::store::load;
+use predicates::prelude::*;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const MARK: &str = "PARBENCH_TEST_MARK";
+
+fn marker() -> String {
+    format!("faults-{}-{}", std::process::id(), fastrand::u64(..))
+}
+
+/// Processes still alive whose environment carries `mark`.
+fn leftovers(mark: &str) -> Vec<u32> {
+    let needle = format!("{MARK}={mark}");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Ok(env) = std::fs::read(entry.path().join("environ"))
+            && env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes())
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+fn assert_no_leftovers(mark: &str) {
+    // Killed children are reaped before parbench exits; give the kernel a moment to tear down
+    // processes reparented elsewhere (CPython's, killed as a group).
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let left = leftovers(mark);
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "processes left behind: {left:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn parbench(mark: &str) -> Command {
+    let mut c = Command::new(crate::parbench_exe());
+    c.env(MARK, mark);
+    c
+}
+
+/// A small noop run on process models: `extra` adds options.
+fn noop_run(out: &Path, models: &str, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "run",
+        "--preset",
+        "quick",
+        "--workload",
+        "noop",
+        "--models",
+        models,
+        "--workers",
+        "2",
+        "--tasks",
+        "6",
+        "--samples",
+        "2",
+        "--warmup",
+        "0",
+        "--settle-ms",
+        "0",
+        "--no-report",
+        "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.push(out.display().to_string());
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+#[test]
+fn a_worker_that_crashes_is_killed_exits_hangs_or_garbles_stops_the_run() {
+    for (fault, says) in [
+        ("crash", "without returning the result of task 3"),
+        ("kill", "without returning the result of task 3"),
+        ("exit", "without returning the result of task 3"),
+        ("hang", "did not finish task 3 within the task timeout"),
+        ("garbage", "bad frame magic"),
+    ] {
+        for model in ["processes", "process-pool"] {
+            let dir = tempfile::tempdir().unwrap();
+            let mark = marker();
+            let t0 = Instant::now();
+            let out = parbench(&mark)
+                .env("PARBENCH_WORKER_FAULT", format!("{fault}@3"))
+                .args(noop_run(dir.path(), model, &["--task-timeout", "2"]))
+                .timeout(Duration::from_secs(30))
+                .assert()
+                .code(1)
+                .stderr(predicate::str::contains(says))
+                .get_output()
+                .clone();
+            let took = t0.elapsed();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(took < Duration::from_secs(10), "{fault}/{model}: {took:?}");
+            assert!(
+                err.contains("noop/") && err.contains(" N=2"),
+                "{fault}/{model}: the cell is named: {err}"
+            );
+            assert!(!err.contains("panicked"), "{fault}/{model}: {err}");
+            let saved = load(&dir.path().join("latest.json")).unwrap();
+            assert!(!saved.complete, "{fault}/{model}");
+            assert_no_leftovers(&mark);
+        }
+    }
+}
+
+#[test]
+fn without_a_timeout_option_a_hang_still_ends() {
+    // The default timeout of a noop task is 5 s + 10 × ~0: the run ends a few seconds after
+    // the hang, never waits forever.
+    let dir = tempfile::tempdir().unwrap();
+    let mark = marker();
+    let t0 = Instant::now();
+    parbench(&mark)
+        .env("PARBENCH_WORKER_FAULT", "hang@1")
+        .args(noop_run(dir.path(), "processes", &[]))
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("task timeout of 5.0 s"));
+    assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    assert_no_leftovers(&mark);
+}
+
+#[test]
+fn on_error_skip_records_the_failure_and_finishes_the_other_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let mark = marker();
+    parbench(&mark)
+        .env("PARBENCH_WORKER_FAULT", "crash@2")
+        .args(noop_run(
+            dir.path(),
+            "sequential,threads,processes",
+            &["--on-error", "skip"],
+        ))
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cell skipped"))
+        .stderr(predicate::str::contains("1 cell(s) failed"));
+    let saved = load(&dir.path().join("latest.json")).unwrap();
+    assert_eq!(saved.failures.len(), 1);
+    assert!(saved.failures[0].contains("noop/processes N=2"));
+    assert!(saved.failures[0].contains("task 2"));
+    let threads = saved
+        .cells
+        .iter()
+        .find(|c| c.model.name() == "threads")
+        .unwrap();
+    assert!(threads.complete, "the other cells ran to the end");
+    assert!(!saved.complete);
+    assert_no_leftovers(&mark);
+}
+
+fn spawn_long_run(dir: &Path, mark: &str, models: &str) -> Child {
+    std::process::Command::new(crate::parbench_exe())
+        .env(MARK, mark)
+        .args([
+            "run",
+            "--preset",
+            "quick",
+            "--workload",
+            "io",
+            "--models",
+            models,
+            "--workers",
+            "4",
+            "--tasks",
+            "40",
+            "--sleep-ms",
+            "300",
+            "--samples",
+            "50",
+            "--warmup",
+            "0",
+            "--no-report",
+            "--out",
+        ])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("parbench did not stop within {limit:?} of the signal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigint_and_sigterm_kill_and_reap_every_child_and_save() {
+    let mut models = "threads,processes,process-pool,processes-fork".to_string();
+    if parbench::model::ModelKind::PyProcesses.available().is_ok() {
+        models.push_str(",py-processes,py-process-pool");
+    }
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mark = marker();
+        let mut child = spawn_long_run(dir.path(), &mark, &models);
+        // Let it start its pools and get some children running.
+        std::thread::sleep(Duration::from_millis(2500));
+        assert!(child.try_wait().unwrap().is_none(), "still running");
+        // SAFETY: signalling the child we started.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let t0 = Instant::now();
+        let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(code), "signal {signal}: {err}");
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        assert!(
+            err.contains(&format!("interrupted by signal {signal}")),
+            "{err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+        let saved = load(&dir.path().join("latest.json")).unwrap();
+        assert!(!saved.complete);
+        assert_no_leftovers(&mark);
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn limits_fail_fast_naming_the_limit_and_what_fits() {
+    use std::os::unix::process::CommandExt;
+    let run = |resource, value: u64, args: &[&str]| {
+        let mut cmd = std::process::Command::new(crate::parbench_exe());
+        cmd.args([
+            "run",
+            "--preset",
+            "quick",
+            "--workload",
+            "noop",
+            "--samples",
+            "1",
+        ])
+        .args(args)
+        .arg("--out")
+        .arg(std::env::temp_dir().join(marker()));
+        // SAFETY: setrlimit only, between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                // Lower the soft limit only: raising the hard one needs privileges.
+                let mut r = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                libc::getrlimit(resource, &mut r);
+                r.rlim_cur = value.min(r.rlim_max);
+                if libc::setrlimit(resource, &r) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let t0 = Instant::now();
+        let out = cmd.output().unwrap();
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(
+        libc::RLIMIT_NPROC,
+        100_000,
+        &["--models", "processes", "--workers", "200000"],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("RLIMIT_NPROC") && err.contains("at most N ="),
+        "{err}"
+    );
+    let errors = err
+        .lines()
+        .filter(|l| l.starts_with("parbench: error"))
+        .count();
+    assert_eq!(errors, 1, "{err}");
+    assert!(!err.contains("what was measured"), "nothing ran: {err}");
+
+    let (code, err) = run(
+        libc::RLIMIT_AS,
+        4 << 30,
+        &["--models", "threads", "--workers", "4000"],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("RLIMIT_AS") && err.contains("--stack-size"),
+        "{err}"
+    );
+}
+
+#[test]
+fn damaged_result_files_get_one_line_errors_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = crate::fixtures::save(
+        dir.path(),
+        "good.json",
+        &crate::fixtures::synthetic_run("a", 2),
+    );
+    let text = std::fs::read_to_string(&good).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.json", Vec::new(), "empty"),
+        (
+            "truncated.json",
+            text.as_bytes()[..text.len() / 2].to_vec(),
+            "EOF",
+        ),
+        (
+            "corrupt.json",
+            b"{\"schema_version\": 1, \"cells\": [}".to_vec(),
+            "not a valid",
+        ),
+        (
+            "future.json",
+            text.replacen("\"schema_version\": 1", "\"schema_version\": 7", 1)
+                .into_bytes(),
+            "schema_version 7",
+        ),
+        ("binary.json", vec![0xff, 0xfe, 0x00, 0x12], "not a valid"),
+    ];
+    let mut files = Vec::new();
+    for (name, bytes, says) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        files.push((p, says));
+    }
+    let huge = dir.path().join("huge.json");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(parbench::store::MAX_RESULT_BYTES + 1)
+        .unwrap();
+    files.push((huge, "larger than a result file can be"));
+    for (p, says) in &files {
+        let out_dir = dir.path().join("rep").display().to_string();
+        for args in [
+            vec![
+                "report".to_string(),
+                p.display().to_string(),
+                "--out".into(),
+                out_dir.clone(),
+            ],
+            vec![
+                "compare".into(),
+                good.display().to_string(),
+                p.display().to_string(),
+            ],
+        ] {
+            let out = Command::new(crate::parbench_exe())
+                .args(&args)
+                .output()
+                .unwrap();
+            let (code, err) = (out.status.code(), String::from_utf8_lossy(&out.stderr));
+            assert_eq!(code, Some(2), "{args:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+            assert!(err.contains(&p.display().to_string()), "{args:?}: {err}");
+            assert!(err.contains(says), "{args:?}: {err}");
+        }
+    }
+}
+
+#[test]
+fn an_existing_baseline_is_only_replaced_with_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = crate::fixtures::save(
+        dir.path(),
+        "run.json",
+        &crate::fixtures::synthetic_run("a", 2),
+    );
+    let base = dir.path().join("baselines/ci.json");
+    let bl = |extra: &[&str]| {
+        let mut c = Command::new(crate::parbench_exe());
+        c.arg("baseline").arg(&run).arg(&base).args(extra);
+        c.assert()
+    };
+    bl(&[]).success();
+    std::fs::write(&base, "precious").unwrap();
+    bl(&[])
+        .code(2)
+        .stderr(predicate::str::contains("exists; pass --force"));
+    assert_eq!(std::fs::read_to_string(&base).unwrap(), "precious");
+    bl(&["--force"]).success();
+    assert!(load(&base).is_ok());
+    // An interrupted run is no baseline.
+    let mut partial = crate::fixtures::synthetic_run("a", 2);
+    partial.complete = false;
+    let p = crate::fixtures::save(dir.path(), "partial.json", &partial);
+    Command::new(crate::parbench_exe())
+        .args(["baseline"])
+        .arg(&p)
+        .arg(dir.path().join("other.json"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("incomplete"));
+}
+
+#[test]
+fn host_names_cannot_escape_the_reports_folder() {
+    for host in ["../../etc", "a/b", "..", ".", "", "/", "x\0y", "ÄÖ host"] {
+        let slug = parbench::machine::host_slug(host);
+        assert!(
+            !slug.is_empty() && slug != "." && slug != "..",
+            "{host:?} → {slug:?}"
+        );
+        assert!(!slug.contains('/') && !slug.contains('\\') && !slug.contains('\0'));
+        let p = Path::new("reports").join(&slug);
+        assert_eq!(p.components().count(), 2, "{host:?} → {slug:?}");
+    }
+}
+
+#[test]
+fn worker_mode_accepts_only_its_framed_protocol() {
+    for input in [
+        b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+        [b"PBW1".as_slice(), &u32::MAX.to_le_bytes()].concat(),
+        [b"PBW1".as_slice(), &5u32.to_le_bytes(), b"{\"a\":"].concat(),
+        [b"PBW1".as_slice(), &2u32.to_le_bytes(), b"[]"].concat(),
+    ] {
+        Command::new(crate::parbench_exe())
+            .arg("worker")
+            .write_stdin(input)
+            .timeout(Duration::from_secs(10))
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains("protocol"));
+    }
+}
+
+mod fuzz {
+    use proptest::prelude::*;
+    use std::path::Path;
+
+    fn valid() -> Vec<u8> {
+        serde_json::to_vec(&crate::fixtures::synthetic_run("fuzz", 2)).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parbench::store::parse(Path::new("fuzz.json"), &bytes);
+        }
+
+        #[test]
+        fn damaged_result_files_never_panic(
+            cut in 0usize..100_000,
+            flips in proptest::collection::vec((0usize..100_000, any::<u8>()), 0..8),
+        ) {
+            let mut bytes = valid();
+            for (at, b) in flips {
+                let n = bytes.len();
+                bytes[at % n] = b;
+            }
+            let n = bytes.len();
+            bytes.truncate(cut % (n + 1));
+            let _ = parbench::store::parse(Path::new("fuzz.json"), &bytes);
+        }
+    }
+}
