@@ -136,23 +136,30 @@ class Driver:
         return results
 
     def _processes(self, jobs):
+        # Results are read while the processes run: a child blocks in put() once the pipe is
+        # full (64 KiB), so joining before reading would deadlock with thousands of children.
         queue = multiprocessing.SimpleQueue()
+        reader = queue._reader
         alive = []
         results = []
+
+        def collect():
+            ready = wait([reader] + [p.sentinel for p in alive])
+            while reader.poll():
+                results.append(queue.get())
+            for p in [p for p in alive if p.sentinel in ready]:
+                p.join()
+                alive.remove(p)
+
         for job in jobs:
             while len(alive) >= self.workers:
-                done = wait([p.sentinel for p in alive])
-                for p in [p for p in alive if p.sentinel in done]:
-                    p.join()
-                    alive.remove(p)
+                collect()
             p = multiprocessing.Process(target=_process_main, args=(queue, job))
             p.start()
             alive.append(p)
-        for p in alive:
-            p.join()
-        for p in multiprocessing.active_children():
-            p.join()
-        while not queue.empty():
+        while alive:
+            collect()
+        while reader.poll():
             results.append(queue.get())
         if len(results) != len(jobs):
             raise RuntimeError("%d of %d processes returned a result" % (len(results), len(jobs)))

@@ -251,7 +251,7 @@ fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> 
         WorkloadKind::Cpu => "CPU-bound",
         WorkloadKind::Io => "IO-bound",
         WorkloadKind::Mixed => "Mixed compute + wait",
-        WorkloadKind::Noop => unreachable!(),
+        WorkloadKind::Noop | WorkloadKind::TcpEcho => unreachable!(),
     };
     let ideal = ideal.map_or(String::new(), |i| format!(" against an ideal of {i:.2}×"));
     let (max_n, at_max) = best.max_workers;

@@ -43,6 +43,13 @@ pub enum Command {
     /// Internal: serve tasks for process-based models over stdin/stdout.
     #[command(hide = true)]
     Worker,
+    /// Internal: the tcp-echo server of one design, on 127.0.0.1 and an ephemeral port.
+    #[command(hide = true)]
+    EchoServer {
+        /// blocking-threads, nonblocking-poll, multiplexing or async.
+        #[arg(long)]
+        model: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -50,12 +57,13 @@ pub struct RunArgs {
     /// Starting point; explicit options below override its values.
     #[arg(long, default_value = "default")]
     pub preset: Preset,
-    /// Workloads to run (comma-separated): cpu, io, noop, mixed.
+    /// Workloads to run (comma-separated): cpu, io, noop, mixed, tcp-echo.
     #[arg(long = "workload", visible_alias = "workloads", value_delimiter = ',')]
     pub workloads: Option<Vec<WorkloadKind>>,
     /// Models to run (comma-separated): sequential, threads, thread-pool, rayon, processes,
     /// process-pool, async, async-blocking, gil, processes-fork, py-sequential, py-threads,
-    /// py-processes, py-thread-pool, py-process-pool.
+    /// py-processes, py-thread-pool, py-process-pool; for tcp-echo the server designs
+    /// blocking-threads, nonblocking-poll, multiplexing, async.
     #[arg(long, value_delimiter = ',')]
     pub models: Option<Vec<ModelKind>>,
     /// Worker counts N (comma-separated); default 1, 2, 4, … up to 2× the logical cores, plus
@@ -71,6 +79,9 @@ pub struct RunArgs {
     /// Sleep per io task, milliseconds.
     #[arg(long)]
     pub sleep_ms: Option<u64>,
+    /// Bytes per tcp-echo message.
+    #[arg(long)]
+    pub message_bytes: Option<u64>,
     /// Compute per mixed task, milliseconds (calibrated into multiplies on this machine).
     #[arg(long)]
     pub cpu_ms: Option<u64>,

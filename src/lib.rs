@@ -6,6 +6,7 @@
 //!   checksums;
 //! - [`model`]: how tasks run (sequential, threads, thread pool, rayon, processes and process
 //!   pool (spawn or fork), async, a simulated GIL, and CPython's own models);
+//! - [`net`]: the `tcp-echo` workload: echo servers of four designs and the client load;
 //! - [`worker`]: the hidden worker mode process models re-execute, and its framed protocol;
 //! - [`machine`]: what machine this is; [`plan`]: presets, worker sweeps and cells;
 //! - [`measure`]: running cells, statistics and OS usage counters;
@@ -30,6 +31,7 @@ pub mod limits;
 pub mod machine;
 pub mod measure;
 pub mod model;
+pub mod net;
 pub mod plan;
 pub mod report;
 pub mod result;

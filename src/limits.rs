@@ -91,9 +91,39 @@ impl Limits {
     }
 }
 
+/// Raises the soft open-file limit to the hard one (tcp-echo keeps every cell's connections
+/// open for the whole run). Best effort.
+pub fn raise_nofile() {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain getrlimit/setrlimit on a valid struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < r.rlim_max {
+            r.rlim_cur = r.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &r);
+        }
+    }
+}
+
 /// Checks every cell of `config` against `limits`; the first that cannot fit is an error.
 pub fn check(config: &RunConfig, limits: &Limits, stack_size: usize) -> Result<()> {
     let stack = stack_size.max(1) as u64;
+    // tcp-echo: every cell's connections stay open for the whole run.
+    let sockets: u64 = config
+        .cells()
+        .iter()
+        .filter(|c| c.workload.spec.kind() == crate::workload::WorkloadKind::TcpEcho)
+        .map(|c| c.workers as u64)
+        .sum();
+    if let Some(limit) = limits.nofile
+        && sockets + 64 > limit
+    {
+        return Err(Error::Config(format!(
+            "tcp-echo keeps {sockets} client connections open over the run but RLIMIT_NOFILE (ulimit -n) is {limit}: use fewer or smaller connection counts (--workers) or raise the limit"
+        )));
+    }
     for cell in config.cells() {
         let n = cell.workers as u64;
         let what = format!(

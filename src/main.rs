@@ -57,6 +57,9 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Worker => return ExitCode::from(parbench::worker::worker_main() as u8),
+        Command::EchoServer { model } => {
+            return ExitCode::from(parbench::net::server::serve_main(&model) as u8);
+        }
         Command::Info { json } => info(json),
         Command::Report(args) => report(args),
         Command::Export(args) => export(args),
@@ -124,6 +127,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         on_error: args.on_error,
         task_timeout_s: args.task_timeout,
         stack_size: args.stack_size,
+        message_bytes: args.message_bytes,
     };
     let config = build_config(args.preset, &machine, &overrides)?;
     let dir = args

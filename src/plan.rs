@@ -201,6 +201,23 @@ impl RunConfig {
                 return bad("--cpu-ms must be at least 1".into());
             }
             let (models, _) = self.models_and_workers(w.spec.kind());
+            if let WorkloadSpec::TcpEcho { message_bytes } = w.spec {
+                if !(1..=1 << 20).contains(&message_bytes) {
+                    return bad(format!(
+                        "--message-bytes {message_bytes}: must be between 1 and 1048576"
+                    ));
+                }
+                if let Some(m) = models.iter().find(|m| !m.serves_tcp()) {
+                    return bad(format!(
+                        "{m} does not serve tcp-echo; its models are blocking-threads, nonblocking-poll, multiplexing and async"
+                    ));
+                }
+            } else if let Some(m) = models.iter().find(|m| m.tcp_only()) {
+                return bad(format!(
+                    "{m} is an echo-server design: it runs only the tcp-echo workload, not {}",
+                    w.spec.kind()
+                ));
+            }
             if let (WorkloadSpec::Mixed { .. }, Some(m)) =
                 (w.spec, models.iter().find(|m| m.is_python()))
             {
@@ -240,7 +257,12 @@ pub enum Preset {
     SeedIo,
     /// The lesson's table: seed-cpu and seed-io, CPython's models beside parbench's, 3 samples.
     Lesson,
+    /// `tcp-echo` over loopback: the four server designs at 1 … 1024 connections.
+    Net,
 }
+
+/// The connection counts `tcp-echo` sweeps by default.
+pub const TCP_CONNECTIONS: [usize; 6] = [1, 4, 16, 64, 256, 1024];
 
 /// The default size of each workload on a machine whose sweep ends at `max_workers`, for a
 /// batch of about `batch_ms` on one worker.
@@ -274,17 +296,24 @@ fn default_plan(kind: WorkloadKind, max_workers: u64, batch_ms: u64) -> Workload
             },
             tasks: 64u64.max(4 * max_workers),
         },
+        // 20,000 round trips per batch: ~0.2–1 s on 2 cores, and at least 19 per connection at
+        // the largest count.
+        WorkloadKind::TcpEcho => WorkloadPlan {
+            spec: WorkloadSpec::TcpEcho { message_bytes: 64 },
+            tasks: 20_000,
+        },
     }
 }
 
 impl Preset {
     /// Every preset.
-    pub const ALL: [Preset; 5] = [
+    pub const ALL: [Preset; 6] = [
         Preset::Quick,
         Preset::Default,
         Preset::SeedCpu,
         Preset::SeedIo,
         Preset::Lesson,
+        Preset::Net,
     ];
 
     /// The command-line name.
@@ -295,6 +324,7 @@ impl Preset {
             Preset::SeedCpu => "seed-cpu",
             Preset::SeedIo => "seed-io",
             Preset::Lesson => "lesson",
+            Preset::Net => "net",
         }
     }
 
@@ -373,6 +403,13 @@ impl Preset {
                 samples: 5,
                 ..base
             },
+            Preset::Net => RunConfig {
+                workloads: vec![plan(WorkloadKind::TcpEcho)],
+                models: ModelKind::ECHO_SERVERS.to_vec(),
+                workers: TCP_CONNECTIONS.to_vec(),
+                samples: 5,
+                ..base
+            },
             Preset::Lesson => {
                 use ModelKind::*;
                 let cores = machine
@@ -431,7 +468,7 @@ impl FromStr for Preset {
             .find(|p| p.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown preset '{s}' (expected one of: quick, default, seed-cpu, seed-io, lesson)"
+                    "unknown preset '{s}' (expected one of: quick, default, seed-cpu, seed-io, lesson, net)"
                 )
             })
     }
@@ -509,6 +546,8 @@ pub struct Overrides {
     pub task_timeout_s: Option<f64>,
     /// `--stack-size`, bytes.
     pub stack_size: Option<usize>,
+    /// `--message-bytes` (tcp-echo).
+    pub message_bytes: Option<u64>,
 }
 
 /// The preset's configuration with `o` applied, validated.
@@ -574,6 +613,24 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
     if let Some(ms) = o.switch_interval_ms {
         c.switch_interval_ms = ms;
     }
+    // tcp-echo beside other workloads: the server designs over the connection sweep, unless
+    // models or workers were given.
+    if c.preset != Preset::Net
+        && c.workloads
+            .iter()
+            .any(|w| w.spec.kind() == WorkloadKind::TcpEcho)
+        && !c
+            .per_workload
+            .iter()
+            .any(|p| p.workload == WorkloadKind::TcpEcho)
+        && (o.models.is_none() || o.workers.is_none())
+    {
+        c.per_workload.push(WorkloadOverride {
+            workload: WorkloadKind::TcpEcho,
+            models: o.models.is_none().then(|| ModelKind::ECHO_SERVERS.to_vec()),
+            workers: o.workers.is_none().then(|| TCP_CONNECTIONS.to_vec()),
+        });
+    }
     if let Some(e) = o.on_error {
         c.on_error = e;
     }
@@ -600,6 +657,9 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
                     (*cpu_ms, *iterations) = (v, 0);
                 }
                 *io_ms = o.io_ms.unwrap_or(*io_ms);
+            }
+            WorkloadSpec::TcpEcho { message_bytes } => {
+                *message_bytes = o.message_bytes.unwrap_or(*message_bytes);
             }
         }
     }

@@ -134,6 +134,50 @@ pub struct CellResult {
     pub ideal_s: Option<f64>,
     /// `io` only: `median_s - ideal_s`.
     pub overhead_s: Option<f64>,
+    /// `tcp-echo` only: throughput, latency percentiles and the server's CPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net: Option<NetMetrics>,
+}
+
+/// What a `tcp-echo` cell measured beyond wall time (`workers` is the number of connections,
+/// `tasks` the round trips per batch).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetMetrics {
+    /// Round trips per second: `tasks / median_s`.
+    pub round_trips_per_s: f64,
+    /// From the median's confidence interval.
+    pub round_trips_per_s_ci95: [f64; 2],
+    /// Round trips in the latency histogram (all recorded batches).
+    pub latency_count: u64,
+    /// Latency percentiles of single round trips, seconds (hdrhistogram, 3 significant digits).
+    pub latency_p50_s: f64,
+    /// 99th percentile.
+    pub latency_p99_s: f64,
+    /// 99.9th percentile.
+    pub latency_p999_s: f64,
+    /// Slowest round trip.
+    pub latency_max_s: f64,
+    /// Median CPU time (user + sys) of the server process per batch (Linux; clock ticks).
+    pub server_cpu_s: Option<f64>,
+    /// `server_cpu_s / tasks`: the server's CPU per round trip.
+    pub server_cpu_per_round_trip_s: Option<f64>,
+    /// Median voluntary context switches of the server per batch.
+    pub server_voluntary_cs: Option<u64>,
+    /// Median involuntary context switches of the server per batch.
+    pub server_involuntary_cs: Option<u64>,
+}
+
+/// Raw `tcp-echo` measurements of a cell.
+#[derive(Clone, Debug)]
+pub struct NetRaw {
+    /// Latencies of every recorded round trip, microseconds.
+    pub latency_us: hdrhistogram::Histogram<u64>,
+    /// Server CPU per recorded batch.
+    pub server_cpu_s: Vec<f64>,
+    /// Server voluntary switches per recorded batch.
+    pub server_voluntary_cs: Vec<u64>,
+    /// Server involuntary switches per recorded batch.
+    pub server_involuntary_cs: Vec<u64>,
 }
 
 impl CellResult {
@@ -176,6 +220,8 @@ pub struct RawCell {
     pub checksum_ok: bool,
     /// Planned samples.
     pub planned_samples: usize,
+    /// `tcp-echo` measurements.
+    pub net: Option<NetRaw>,
 }
 
 fn median_u64(v: &[u64]) -> u64 {
@@ -231,7 +277,7 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
                     let ideal = by_cores.max(by_waves);
                     (Some(ideal), Some(t as f64 * (cpu + io) / ideal))
                 }
-                WorkloadSpec::Noop => (None, None),
+                WorkloadSpec::Noop | WorkloadSpec::TcpEcho { .. } => (None, None),
             };
             Some(CellResult {
                 workload: kind,
@@ -263,6 +309,27 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
                 ideal_speedup,
                 ideal_s,
                 overhead_s: ideal_s.map(|i| s.median - i),
+                net: c.net.as_ref().map(|n| {
+                    let q = |p: f64| n.latency_us.value_at_quantile(p) as f64 / 1e6;
+                    let server_cpu = (!n.server_cpu_s.is_empty())
+                        .then(|| crate::measure::stats::median(&n.server_cpu_s));
+                    let t = c.tasks as f64;
+                    NetMetrics {
+                        round_trips_per_s: t / s.median,
+                        round_trips_per_s_ci95: [t / s.ci_high, t / s.ci_low],
+                        latency_count: n.latency_us.len(),
+                        latency_p50_s: q(0.5),
+                        latency_p99_s: q(0.99),
+                        latency_p999_s: q(0.999),
+                        latency_max_s: n.latency_us.max() as f64 / 1e6,
+                        server_cpu_s: server_cpu,
+                        server_cpu_per_round_trip_s: server_cpu.map(|v| v / t.max(1.0)),
+                        server_voluntary_cs: (!n.server_voluntary_cs.is_empty())
+                            .then(|| median_u64(&n.server_voluntary_cs)),
+                        server_involuntary_cs: (!n.server_involuntary_cs.is_empty())
+                            .then(|| median_u64(&n.server_involuntary_cs)),
+                    }
+                }),
             })
         })
         .collect()
@@ -305,6 +372,7 @@ mod tests {
             checksum: u64::MAX - 1,
             checksum_ok: true,
             planned_samples: 3,
+            net: None,
         }
     }
 

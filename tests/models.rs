@@ -17,6 +17,8 @@ fn ctx() -> ModelContext {
 fn runnable() -> Vec<ModelKind> {
     ModelKind::ALL
         .into_iter()
+        // The echo-server designs run only tcp-echo (tests/net.rs).
+        .filter(|m| !m.tcp_only())
         .filter(|m| match m.available() {
             Ok(()) => true,
             Err(why) => {

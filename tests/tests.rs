@@ -6,6 +6,7 @@ mod compare;
 mod faults;
 mod fixtures;
 mod models;
+mod net;
 mod report;
 mod results;
 

@@ -26,6 +26,8 @@ pub enum YAxis {
     Seconds,
     /// Seconds on a log10 axis.
     LogSeconds,
+    /// A rate, linear from 0 ("52k/s").
+    PerSecond,
 }
 
 /// One point of a series: x is a worker count; `range` an error bar (confidence interval).

@@ -166,6 +166,15 @@ fn y_label(axis: YAxis, v: f64) -> String {
         YAxis::Times => format!("{v:.1}×"),
         YAxis::Percent => format!("{:.0}%", v * 100.0),
         YAxis::Seconds => fmt_duration(v),
+        YAxis::PerSecond => {
+            if v >= 1e6 {
+                format!("{:.1}M/s", v / 1e6)
+            } else if v >= 1e3 {
+                format!("{:.0}k/s", v / 1e3)
+            } else {
+                format!("{v:.0}/s")
+            }
+        }
         YAxis::LogSeconds => {
             if (v - v.round()).abs() < 1e-6 {
                 fmt_duration(10f64.powf(v.round()))

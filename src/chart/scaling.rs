@@ -18,6 +18,10 @@ pub enum Metric {
     Time,
     /// Median wall time ÷ tasks: what the model costs per task.
     PerTask,
+    /// `tcp-echo`: round trips per second.
+    Throughput,
+    /// `tcp-echo`: 99th-percentile latency of a round trip.
+    P99,
 }
 
 fn value(c: &CellResult, metric: Metric) -> Option<Point> {
@@ -46,6 +50,16 @@ fn value(c: &CellResult, metric: Metric) -> Option<Point> {
                 range: Some((per(c.ci95_s[0]), per(c.ci95_s[1]))),
             })
         }
+        Metric::Throughput => c.net.as_ref().map(|n| Point {
+            x: workers,
+            y: n.round_trips_per_s,
+            range: Some((n.round_trips_per_s_ci95[0], n.round_trips_per_s_ci95[1])),
+        }),
+        Metric::P99 => c.net.as_ref().map(|n| Point {
+            x: workers,
+            y: n.latency_p99_s,
+            range: None,
+        }),
     }
 }
 
@@ -56,7 +70,7 @@ pub fn model_series(cells: &[&CellResult], metric: Metric) -> Vec<Series> {
     models.dedup();
     models
         .into_iter()
-        .filter(|m| matches!(metric, Metric::Time | Metric::PerTask) || !m.is_baseline())
+        .filter(|m| !matches!(metric, Metric::Speedup | Metric::Efficiency) || !m.is_baseline())
         .map(|m| {
             let mut points: Vec<Point> = cells
                 .iter()
@@ -107,7 +121,7 @@ fn ideal_series(cells: &[&CellResult], metric: Metric) -> Option<Series> {
                     WorkloadSpec::Io { .. } => cell.ideal_s?,
                     _ => return None,
                 },
-                Metric::PerTask => return None,
+                Metric::PerTask | Metric::Throughput | Metric::P99 => return None,
             };
             Some(Point {
                 x: n as f64,
@@ -148,11 +162,18 @@ pub fn panel(
         Metric::Efficiency => ("efficiency (speedup ÷ workers)", YAxis::Percent),
         Metric::Time => ("median wall time per batch", YAxis::Seconds),
         Metric::PerTask => ("wall time per task (log scale)", YAxis::LogSeconds),
+        Metric::Throughput => ("round trips per second", YAxis::PerSecond),
+        Metric::P99 => ("p99 latency of a round trip (log scale)", YAxis::LogSeconds),
+    };
+    let x_desc = if workload == WorkloadKind::TcpEcho {
+        "connections C (log2 scale)"
+    } else {
+        "workers N (log2 scale)"
     };
     Some(Panel {
         categorical: false,
         caption,
-        x_desc: "workers N (log2 scale)".into(),
+        x_desc: x_desc.into(),
         y_desc: y_desc.into(),
         y_axis,
         series,
@@ -177,12 +198,25 @@ pub fn how_measured(r: &RunResults, workload: WorkloadKind) -> String {
 /// `speedup-`, `efficiency-` and `time-<workload>` for every workload with a baseline.
 pub fn figures(r: &RunResults) -> Vec<Figure> {
     let mut out = Vec::new();
-    for workload in [WorkloadKind::Cpu, WorkloadKind::Io] {
-        for (metric, stem, title) in [
-            (Metric::Speedup, "speedup", "Speedup"),
-            (Metric::Efficiency, "efficiency", "Efficiency"),
-            (Metric::Time, "time", "Wall time"),
-        ] {
+    for workload in [
+        WorkloadKind::Cpu,
+        WorkloadKind::Io,
+        WorkloadKind::Mixed,
+        WorkloadKind::TcpEcho,
+    ] {
+        let metrics: &[(Metric, &str, &str)] = if workload == WorkloadKind::TcpEcho {
+            &[
+                (Metric::Throughput, "throughput", "Throughput"),
+                (Metric::P99, "p99", "p99 latency"),
+            ]
+        } else {
+            &[
+                (Metric::Speedup, "speedup", "Speedup"),
+                (Metric::Efficiency, "efficiency", "Efficiency"),
+                (Metric::Time, "time", "Wall time"),
+            ]
+        };
+        for &(metric, stem, title) in metrics {
             let Some(p) = panel(r, workload, metric, String::new()) else {
                 continue;
             };

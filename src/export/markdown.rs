@@ -72,6 +72,17 @@ fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
             WorkloadKind::Io | WorkloadKind::Mixed => c.ideal_s.map(fmt_duration),
             WorkloadKind::Cpu => c.ideal_speedup.map(|v| format!("{v:.2}×")),
             WorkloadKind::Noop => Some(format!("{} / task", fmt_duration(c.per_task_s))),
+            WorkloadKind::TcpEcho => c.net.as_ref().map(|n| {
+                format!(
+                    "{:.0} rt/s, p50 {}, p99 {}, p99.9 {}, server {} / rt",
+                    n.round_trips_per_s,
+                    fmt_duration(n.latency_p50_s),
+                    fmt_duration(n.latency_p99_s),
+                    fmt_duration(n.latency_p999_s),
+                    n.server_cpu_per_round_trip_s
+                        .map_or("-".into(), fmt_duration)
+                )
+            }),
         };
         let _ = writeln!(
             s,

@@ -68,6 +68,10 @@ pub fn results_table(r: &RunResults) -> String {
                 format!("{:>10} {:>10}", "ideal", "overhead")
             }
             WorkloadKind::Noop => format!("{:>10}", "per task"),
+            WorkloadKind::TcpEcho => format!(
+                "{:>11} {:>9} {:>9} {:>9} {:>10}",
+                "rt/s", "p50", "p99", "p99.9", "srv cpu/rt"
+            ),
         };
         let _ = writeln!(
             out,
@@ -88,6 +92,17 @@ pub fn results_table(r: &RunResults) -> String {
                     opt(c.overhead_s, fmt_duration)
                 ),
                 WorkloadKind::Noop => format!("{:>10}", fmt_duration(c.per_task_s)),
+                WorkloadKind::TcpEcho => match &c.net {
+                    Some(n) => format!(
+                        "{:>11} {:>9} {:>9} {:>9} {:>10}",
+                        format!("{:.0}", n.round_trips_per_s),
+                        fmt_duration(n.latency_p50_s),
+                        fmt_duration(n.latency_p99_s),
+                        fmt_duration(n.latency_p999_s),
+                        opt(n.server_cpu_per_round_trip_s, fmt_duration)
+                    ),
+                    None => String::new(),
+                },
             };
             let _ = writeln!(
                 out,

@@ -19,7 +19,7 @@ use crate::measure::usage::{Usage, Who, current_peak_rss_kib, reset_peak_rss, us
 use crate::model::{Executor, ModelContext, ModelKind};
 use crate::plan::{CellSpec, OnError, RunConfig};
 use crate::result::{NoiseProbe, RawCell, RunResults, SCHEMA_VERSION, derive};
-use crate::workload::{MultiplyLoop, Workload};
+use crate::workload::{MultiplyLoop, Workload, WorkloadKind};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::time::{Duration, Instant, SystemTime};
@@ -61,6 +61,8 @@ struct Measured {
     peak_rss_kib: u64,
     child_peak_rss_kib: Option<u64>,
     checksum: u64,
+    latency_us: Option<hdrhistogram::Histogram<u64>>,
+    server_usage: Option<Usage>,
 }
 
 fn measure_once(exec: &mut dyn Executor, cell: &CellSpec) -> Result<Measured> {
@@ -84,6 +86,8 @@ fn measure_once(exec: &mut dyn Executor, cell: &CellSpec) -> Result<Measured> {
             .uses_processes()
             .then(|| kids_after.max_rss_kib.max(out.pooled_usage.max_rss_kib)),
         checksum: out.checksum,
+        latency_us: out.latency_us,
+        server_usage: out.server_usage,
     })
 }
 
@@ -139,6 +143,7 @@ pub fn run(
     for n in &notes {
         observer.notice(n);
     }
+    crate::limits::raise_nofile();
     crate::limits::check(
         &config,
         &crate::limits::Limits::detect(machine),
@@ -177,6 +182,7 @@ pub fn run(
             checksum: 0,
             checksum_ok: true,
             planned_samples: config.samples,
+            net: None,
         })
         .collect();
     let outcome = measure_all(
@@ -263,21 +269,30 @@ fn measure_all(
 
     // One executor per (model, workers), shared by the workloads; pools start here, untimed
     // as far as the samples are concerned.
-    let mut executors: HashMap<(ModelKind, usize), Box<dyn Executor>> = HashMap::new();
-    let mut startup: HashMap<(ModelKind, usize), f64> = HashMap::new();
+    // (`tcp-echo` cells get their own: an echo server with N connections.)
+    let key_of = |c: &CellSpec| {
+        (
+            c.model,
+            c.workers,
+            c.workload.spec.kind() == WorkloadKind::TcpEcho,
+        )
+    };
+    let start = |c: &CellSpec| c.model.start_for(c.workload.spec.kind(), c.workers, ctx);
+    let mut executors: HashMap<(ModelKind, usize, bool), Box<dyn Executor>> = HashMap::new();
+    let mut startup: HashMap<(ModelKind, usize, bool), f64> = HashMap::new();
     for c in cells {
-        if let Entry::Vacant(slot) = executors.entry((c.model, c.workers)) {
+        if let Entry::Vacant(slot) = executors.entry(key_of(c)) {
             observer.starting_model(c.model, c.workers);
             crate::interrupt::check()?;
             let t0 = Instant::now();
-            let exec = c.model.start(c.workers, ctx).map_err(|e| in_cell(c, e))?;
-            startup.insert((c.model, c.workers), t0.elapsed().as_secs_f64());
+            let exec = start(c).map_err(|e| in_cell(c, e))?;
+            startup.insert(key_of(c), t0.elapsed().as_secs_f64());
             slot.insert(exec);
         }
     }
     for (r, c) in raw.iter_mut().zip(cells) {
         if c.model.is_pool() {
-            r.startup_s = startup.get(&(c.model, c.workers)).copied();
+            r.startup_s = startup.get(&key_of(c)).copied();
         }
     }
 
@@ -297,11 +312,11 @@ fn measure_all(
             }
             let cell = &cells[i];
             crate::interrupt::check()?;
-            let key = (cell.model, cell.workers);
+            let key = key_of(cell);
             // After a skipped failure the cell's executor was dropped: start a fresh one.
             let exec = match executors.entry(key) {
                 Entry::Occupied(e) => Ok(e.into_mut()),
-                Entry::Vacant(slot) => cell.model.start(cell.workers, ctx).map(|e| slot.insert(e)),
+                Entry::Vacant(slot) => start(cell).map(|e| slot.insert(e)),
             };
             // Cool-down, untimed: lets the previous cell's threads go idle and the kernel's
             // per-core load averages decay, so its leftovers do not steer where this cell's
@@ -352,6 +367,20 @@ fn measure_all(
                 r.peak_rss_kib = r.peak_rss_kib.max(m.peak_rss_kib);
                 if let Some(k) = m.child_peak_rss_kib {
                     r.child_peak_rss_kib = Some(r.child_peak_rss_kib.unwrap_or(0).max(k));
+                }
+                if let Some(h) = &m.latency_us {
+                    let net = r.net.get_or_insert_with(|| crate::result::NetRaw {
+                        latency_us: crate::net::client::new_histogram(),
+                        server_cpu_s: Vec::new(),
+                        server_voluntary_cs: Vec::new(),
+                        server_involuntary_cs: Vec::new(),
+                    });
+                    let _ = net.latency_us.add(h);
+                    if let Some(u) = &m.server_usage {
+                        net.server_cpu_s.push(u.cpu_s);
+                        net.server_voluntary_cs.push(u.voluntary_cs);
+                        net.server_involuntary_cs.push(u.involuntary_cs);
+                    }
                 }
             }
             observer.batch_done(cell, round, m.wall_s);

@@ -72,7 +72,7 @@ async fn task(spec: WorkloadSpec, index: u64, offload: bool) -> u64 {
             tokio::time::sleep(Duration::from_millis(sleep_ms)).await;
             spec.expected_checksum(index)
         }
-        WorkloadSpec::Noop => spec.run_task(index),
+        WorkloadSpec::Noop | WorkloadSpec::TcpEcho { .. } => spec.run_task(index),
         WorkloadSpec::Mixed {
             iterations, io_ms, ..
         } => {

@@ -41,7 +41,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// What a batch produced.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct BatchOutcome {
     /// The combined checksum of every task (see [`crate::workload::combine`]).
     pub checksum: u64,
@@ -51,6 +51,10 @@ pub struct BatchOutcome {
     /// The distinct worker processes that answered (process models only), so a caller can check
     /// that tasks really ran elsewhere.
     pub worker_pids: Vec<u32>,
+    /// `tcp-echo`: the latency of every round trip, microseconds.
+    pub latency_us: Option<hdrhistogram::Histogram<u64>>,
+    /// `tcp-echo`: what the server process used during the batch (Linux).
+    pub server_usage: Option<Usage>,
 }
 
 /// A started model, ready to run batches.
@@ -129,11 +133,17 @@ pub enum ModelKind {
     PyThreadPool,
     /// CPython: `ProcessPoolExecutor(N)`.
     PyProcessPool,
+    /// `tcp-echo` server: a thread per connection, blocking reads.
+    BlockingThreads,
+    /// `tcp-echo` server: one thread busy-looping over non-blocking sockets.
+    NonblockingPoll,
+    /// `tcp-echo` server: one thread waiting for readiness with mio (epoll / kqueue).
+    Multiplexing,
 }
 
 impl ModelKind {
     /// Every model, in display order.
-    pub const ALL: [ModelKind; 15] = [
+    pub const ALL: [ModelKind; 18] = [
         ModelKind::Sequential,
         ModelKind::Threads,
         ModelKind::ThreadPool,
@@ -149,6 +159,17 @@ impl ModelKind {
         ModelKind::PyProcesses,
         ModelKind::PyThreadPool,
         ModelKind::PyProcessPool,
+        ModelKind::BlockingThreads,
+        ModelKind::NonblockingPoll,
+        ModelKind::Multiplexing,
+    ];
+
+    /// The `tcp-echo` server designs (`async` is tokio's).
+    pub const ECHO_SERVERS: [ModelKind; 4] = [
+        ModelKind::BlockingThreads,
+        ModelKind::NonblockingPoll,
+        ModelKind::Multiplexing,
+        ModelKind::Async,
     ];
 
     /// The models the `quick` and `default` presets run: the Rust ones (no CPython, whose CPU
@@ -183,7 +204,48 @@ impl ModelKind {
             ModelKind::PyProcesses => "py-processes",
             ModelKind::PyThreadPool => "py-thread-pool",
             ModelKind::PyProcessPool => "py-process-pool",
+            ModelKind::BlockingThreads => "blocking-threads",
+            ModelKind::NonblockingPoll => "nonblocking-poll",
+            ModelKind::Multiplexing => "multiplexing",
         }
+    }
+
+    /// Whether the model can serve the `tcp-echo` workload.
+    pub fn serves_tcp(self) -> bool {
+        Self::ECHO_SERVERS.contains(&self)
+    }
+
+    /// Whether the model runs only `tcp-echo` (an echo-server design).
+    pub fn tcp_only(self) -> bool {
+        self.serves_tcp() && self != ModelKind::Async
+    }
+
+    /// Starts this model for `workload`: for `tcp-echo` an echo server of this design with N
+    /// client connections (see [`crate::net::model`]), else [`ModelKind::start`].
+    pub fn start_for(
+        self,
+        workload: crate::workload::WorkloadKind,
+        workers: usize,
+        ctx: &ModelContext,
+    ) -> Result<Box<dyn Executor>> {
+        if workload != crate::workload::WorkloadKind::TcpEcho {
+            return self.start(workers, ctx);
+        }
+        if !self.serves_tcp() {
+            return Err(Error::Config(format!(
+                "{self} does not serve tcp-echo (its models: blocking-threads, nonblocking-poll, multiplexing, async)"
+            )));
+        }
+        if workers == 0 {
+            return Err(Error::Config(format!(
+                "{self}: connection count must be at least 1"
+            )));
+        }
+        Ok(Box::new(crate::net::model::EchoModel::start(
+            &ctx.worker_exe()?,
+            self.name(),
+            workers,
+        )?))
     }
 
     /// The model whose median is this one's speedup baseline: `py-sequential` for the CPython
@@ -271,6 +333,7 @@ impl ModelKind {
                 | ModelKind::AsyncBlocking
                 | ModelKind::Gil
         ) || self.is_python()
+            || self.tcp_only()
     }
 
     /// How many threads of parbench's own process a cell with N = `workers` keeps alive at
@@ -329,6 +392,11 @@ impl ModelKind {
             ModelKind::PyProcesses => Box::new(PythonModel::start("processes", workers)?),
             ModelKind::PyThreadPool => Box::new(PythonModel::start("thread-pool", workers)?),
             ModelKind::PyProcessPool => Box::new(PythonModel::start("process-pool", workers)?),
+            m => {
+                return Err(Error::Config(format!(
+                    "{m} is an echo-server design: it runs only the tcp-echo workload"
+                )));
+            }
         })
     }
 }

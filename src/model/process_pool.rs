@@ -112,6 +112,8 @@ impl Executor for ProcessPoolModel {
             checksum,
             pooled_usage: usage,
             worker_pids: pids,
+
+            ..Default::default()
         })
     }
 

@@ -213,10 +213,11 @@ impl Executor for PythonModel {
             WorkloadSpec::Cpu { iterations } => ("cpu", iterations),
             WorkloadSpec::Io { sleep_ms } => ("io", sleep_ms),
             WorkloadSpec::Noop => ("noop", 0),
-            WorkloadSpec::Mixed { .. } => {
+            WorkloadSpec::Mixed { .. } | WorkloadSpec::TcpEcho { .. } => {
                 return Err(Error::Config(format!(
-                    "py-{}: the CPython models run cpu, io and noop, not mixed",
-                    self.model
+                    "py-{}: the CPython models run cpu, io and noop, not {}",
+                    self.model,
+                    workload.kind()
                 )));
             }
         };
@@ -247,6 +248,8 @@ impl Executor for PythonModel {
             checksum,
             pooled_usage,
             worker_pids: answer.pids,
+
+            ..Default::default()
         })
     }
 

@@ -60,15 +60,18 @@ pub enum WorkloadKind {
     Noop,
     /// Compute for `--cpu-ms`, then sleep `--io-ms`.
     Mixed,
+    /// Round trips to an upper-casing TCP echo server over loopback.
+    TcpEcho,
 }
 
 impl WorkloadKind {
     /// Every workload, in display order.
-    pub const ALL: [WorkloadKind; 4] = [
+    pub const ALL: [WorkloadKind; 5] = [
         WorkloadKind::Cpu,
         WorkloadKind::Io,
         WorkloadKind::Noop,
         WorkloadKind::Mixed,
+        WorkloadKind::TcpEcho,
     ];
 
     /// The command-line and JSON name.
@@ -78,6 +81,7 @@ impl WorkloadKind {
             WorkloadKind::Io => "io",
             WorkloadKind::Noop => "noop",
             WorkloadKind::Mixed => "mixed",
+            WorkloadKind::TcpEcho => "tcp-echo",
         }
     }
 }
@@ -95,7 +99,7 @@ impl FromStr for WorkloadKind {
             .into_iter()
             .find(|k| k.name() == s)
             .ok_or_else(|| {
-                format!("unknown workload '{s}' (expected one of: cpu, io, noop, mixed)")
+                format!("unknown workload '{s}' (expected one of: cpu, io, noop, mixed, tcp-echo)")
             })
     }
 }
@@ -126,6 +130,12 @@ pub enum WorkloadSpec {
         /// Multiply steps per task, from calibration.
         iterations: u64,
     },
+    /// Round trips of `message_bytes` bytes to an echo server (`crate::net`); a task is one
+    /// round trip, the model is the server's design and N the number of connections.
+    TcpEcho {
+        /// Bytes per message.
+        message_bytes: u64,
+    },
 }
 
 impl WorkloadSpec {
@@ -136,6 +146,7 @@ impl WorkloadSpec {
             WorkloadSpec::Io { .. } => WorkloadKind::Io,
             WorkloadSpec::Noop => WorkloadKind::Noop,
             WorkloadSpec::Mixed { .. } => WorkloadKind::Mixed,
+            WorkloadSpec::TcpEcho { .. } => WorkloadKind::TcpEcho,
         }
     }
 
@@ -148,6 +159,9 @@ impl WorkloadSpec {
             WorkloadSpec::Mixed {
                 iterations, io_ms, ..
             } => MixedTask::new(iterations, io_ms).run_task(task),
+            // Only the echo-server models run tcp-echo (the plan refuses anything else); this
+            // is the checksum term they return for a verified round trip.
+            WorkloadSpec::TcpEcho { .. } => crate::net::round_trip_checksum(task),
         }
     }
 
@@ -168,6 +182,7 @@ impl WorkloadSpec {
             WorkloadSpec::Mixed {
                 iterations, io_ms, ..
             } => MixedTask::new(iterations, io_ms).run_hooked(task, hooks),
+            WorkloadSpec::TcpEcho { .. } => self.run_task(task),
         }
     }
 
@@ -184,6 +199,9 @@ impl WorkloadSpec {
             } => format!(
                 "{tasks} tasks × ({cpu_ms} ms compute = {iterations} multiplies, then {io_ms} ms sleep)"
             ),
+            WorkloadSpec::TcpEcho { message_bytes } => {
+                format!("{tasks} round trips of {message_bytes} bytes over loopback")
+            }
         }
     }
 
@@ -194,7 +212,7 @@ impl WorkloadSpec {
         match *self {
             WorkloadSpec::Io { sleep_ms } => Some(sleep_ms as f64 / 1000.0),
             WorkloadSpec::Mixed { cpu_ms, io_ms, .. } => Some((cpu_ms + io_ms) as f64 / 1000.0),
-            WorkloadSpec::Cpu { .. } | WorkloadSpec::Noop => None,
+            WorkloadSpec::Cpu { .. } | WorkloadSpec::Noop | WorkloadSpec::TcpEcho { .. } => None,
         }
     }
 
@@ -214,6 +232,7 @@ impl WorkloadSpec {
             WorkloadSpec::Mixed {
                 iterations, io_ms, ..
             } => MixedTask::new(iterations, io_ms).expected_checksum(task),
+            WorkloadSpec::TcpEcho { .. } => crate::net::round_trip_checksum(task),
         }
     }
 

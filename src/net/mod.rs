@@ -1,0 +1,108 @@
+//! Real network IO: the `tcp-echo` workload. An echo server that upper-cases what it receives
+//! runs as a separate process (`parbench echo-server --model M`, see [`server`]) on 127.0.0.1
+//! and an ephemeral port, so its CPU time and context switches are its own; the client load
+//! ([`client`]) keeps C connections open (opened when the cell starts, outside the timed
+//! batches) and drives a batch of round trips of S bytes over them, timing each one into a
+//! latency histogram (hdrhistogram) and checking every reply. Traffic never leaves loopback.
+//!
+//! Round trips are numbered 0..T for a batch of T and dealt to the connections in turn
+//! (connection i does i, i + C, i + 2C, …), so the batch checksum (one term per verified round
+//! trip) is the same for any C.
+
+pub mod client;
+pub mod model;
+pub mod server;
+
+use crate::workload::mix;
+
+/// Salt of a round trip's checksum term.
+const SALT: u64 = 0x5EED_0000_0000_0050;
+
+/// Fills `buf` with the lower-case payload of round trip `index`.
+pub fn payload(index: u64, buf: &mut [u8]) {
+    for (k, b) in buf.iter_mut().enumerate() {
+        *b = b'a' + ((index + k as u64) % 26) as u8;
+    }
+}
+
+/// Whether `reply` is `sent` upper-cased.
+pub fn is_upper_of(sent: &[u8], reply: &[u8]) -> bool {
+    sent.len() == reply.len()
+        && sent
+            .iter()
+            .zip(reply)
+            .all(|(s, r)| s.to_ascii_uppercase() == *r)
+}
+
+/// The checksum term of a verified round trip.
+pub fn round_trip_checksum(index: u64) -> u64 {
+    mix(index ^ SALT)
+}
+
+/// The checksum of a batch of `round_trips` verified round trips.
+pub fn expected_batch_checksum(round_trips: u64) -> u64 {
+    (0..round_trips).fold(0u64, |a, i| a.wrapping_add(round_trip_checksum(i)))
+}
+
+/// The CPUs this process may run on (Linux; empty elsewhere or on error).
+pub fn allowed_cpus() -> Vec<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: a zeroed cpu_set_t filled by sched_getaffinity for this process.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+                return Vec::new();
+            }
+            (0..libc::CPU_SETSIZE as usize)
+                .filter(|&c| libc::CPU_ISSET(c, &set))
+                .collect()
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    Vec::new()
+}
+
+/// Pins the calling thread (and the threads it creates later) to `cpus`. Best effort.
+pub fn pin_current_thread(cpus: &[usize]) {
+    #[cfg(target_os = "linux")]
+    if !cpus.is_empty() {
+        // SAFETY: a cpu_set_t built with CPU_SET, applied to the calling thread.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            for &c in cpus {
+                libc::CPU_SET(c, &mut set);
+            }
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cpus;
+}
+
+/// How the cores are split between server and client when there are at least two: the server
+/// gets the last allowed CPU, the client the others, so the server's CPU time is its own and a
+/// server that spins shows it. With one CPU both share it.
+pub fn split_cpus() -> (Vec<usize>, Vec<usize>) {
+    let all = allowed_cpus();
+    match all.split_last() {
+        Some((last, rest)) if !rest.is_empty() => (vec![*last], rest.to_vec()),
+        _ => (all.clone(), all),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_are_lower_case_and_checked_as_upper_case() {
+        let mut p = [0u8; 30];
+        payload(3, &mut p);
+        assert!(p.iter().all(|b| b.is_ascii_lowercase()));
+        let up: Vec<u8> = p.iter().map(|b| b.to_ascii_uppercase()).collect();
+        assert!(is_upper_of(&p, &up));
+        assert!(!is_upper_of(&p, &p));
+        assert!(!is_upper_of(&p, &up[1..]));
+    }
+}

@@ -1,0 +1,179 @@
+//! The executor of the `tcp-echo` workload: one echo-server process of the cell's design and C
+//! client connections to it, both set up when the cell's model starts (outside the timed
+//! batches) and torn down when it is dropped: the client's connections close, the server's stdin
+//! is closed (it exits), and a server that does not exit within a second is killed; either way
+//! it is reaped and its port released, also after a failed batch.
+//!
+//! Per batch the server's CPU time (`/proc/<pid>/stat`, clock ticks) and context switches
+//! (summed over `/proc/<pid>/task/*/status`) are read before and after; off Linux they are not
+//! available.
+
+use super::client::EchoClient;
+use crate::error::{Error, Result};
+use crate::measure::usage::Usage;
+use crate::model::{BatchOutcome, Executor};
+use crate::workload::WorkloadSpec;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `parbench echo-server`.
+struct ServerProcess {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    port: u16,
+}
+
+impl ServerProcess {
+    fn start(exe: &Path, model: &str) -> Result<Self> {
+        let mut child = Command::new(exe)
+            .args(["echo-server", "--model", model])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|source| Error::Spawn {
+                what: format!("echo server {} ({model})", exe.display()),
+                source,
+            })?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout was piped");
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let mut server = ServerProcess {
+            child,
+            stdin,
+            port: 0,
+        };
+        let line = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default();
+        server.port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .filter(|p| *p != 0)
+            .ok_or_else(|| {
+                Error::Protocol(format!(
+                    "echo server ({model}) did not report its port (said {:?})",
+                    line.trim()
+                ))
+            })?;
+        Ok(server)
+    }
+
+    /// CPU time and context switches of the server so far (Linux; `None` elsewhere).
+    fn usage(&self) -> Option<Usage> {
+        let pid = self.child.id();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name (which may hold spaces) start at the last ')'.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+        let (mut vol, mut invol) = (0u64, 0u64);
+        for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+            .ok()?
+            .flatten()
+        {
+            let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
+                continue;
+            };
+            let field = |k: &str| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix(k))
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            vol += field("voluntary_ctxt_switches:");
+            invol += field("nonvoluntary_ctxt_switches:");
+        }
+        Some(Usage {
+            cpu_s: ticks / hz,
+            voluntary_cs: vol,
+            involuntary_cs: invol,
+            max_rss_kib: 0,
+        })
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.stdin.take();
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One cell's server and client.
+pub struct EchoModel {
+    // Field order: the client's connections close before the server is stopped.
+    client: EchoClient,
+    server: ServerProcess,
+    timeout: Duration,
+}
+
+impl EchoModel {
+    /// Starts the `model` server from `exe` and opens `connections` connections to it.
+    pub fn start(exe: &Path, model: &str, connections: usize) -> Result<Self> {
+        let server = ServerProcess::start(exe, model)?;
+        let client = EchoClient::connect(server.port, connections)?;
+        Ok(EchoModel {
+            client,
+            server,
+            timeout: Duration::from_secs(5),
+        })
+    }
+
+    /// The server's port (for tests).
+    pub fn port(&self) -> u16 {
+        self.server.port
+    }
+
+    /// The server's pid (for tests).
+    pub fn server_pid(&self) -> u32 {
+        self.server.child.id()
+    }
+}
+
+impl Executor for EchoModel {
+    fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome> {
+        let WorkloadSpec::TcpEcho { message_bytes } = *workload else {
+            return Err(Error::Config(format!(
+                "the echo-server models run only the tcp-echo workload, not {}",
+                workload.kind()
+            )));
+        };
+        crate::interrupt::check()?;
+        let before = self.server.usage();
+        // Bounded in time: the task timeout for a whole batch, at least 10 s.
+        let cap = self.timeout.max(Duration::from_secs(10));
+        let (checksum, latency) = self.client.run(tasks, message_bytes as usize, cap)?;
+        let server_usage = match (before, self.server.usage()) {
+            (Some(b), Some(a)) => Some(a.since(&b)),
+            _ => None,
+        };
+        Ok(BatchOutcome {
+            checksum,
+            latency_us: Some(latency),
+            server_usage,
+            ..Default::default()
+        })
+    }
+
+    fn set_task_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+}

@@ -1,0 +1,306 @@
+//! The echo servers, one per design of the lesson's IO-models part, each reading what a client
+//! sends, upper-casing it and writing it back, per connection, until the client closes:
+//! - `blocking-threads`: a thread per connection with blocking reads and writes;
+//! - `nonblocking-poll`: one thread looping over non-blocking sockets, trying each in turn (the
+//!   lesson's busy loop). When nothing has happened for 50 ms it naps 1 ms per pass, so an idle
+//!   server does not steal a core from the rest of a run; under load it spins;
+//! - `multiplexing`: one thread waiting for readiness with mio (epoll / kqueue);
+//! - `async`: tokio tasks, one per connection, on a multi-thread runtime.
+//!
+//! [`serve_main`] is the hidden `parbench echo-server --model M`: it listens on 127.0.0.1 and an
+//! ephemeral port (backlog 4096, so 1024 connections arriving at once are not dropped), prints
+//! `PORT <n>` on stdout, and exits when its stdin ends (its parent closed it or died). A client
+//! that disconnects, even mid-message, only ends its own connection.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+/// Read buffer per connection.
+const BUF: usize = 64 * 1024;
+
+/// The server designs, by their model names.
+pub const MODELS: [&str; 4] = [
+    "blocking-threads",
+    "nonblocking-poll",
+    "multiplexing",
+    "async",
+];
+
+fn listen() -> io::Result<TcpListener> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+    socket.listen(4096)?;
+    Ok(socket.into())
+}
+
+fn upper(buf: &mut [u8]) {
+    buf.make_ascii_uppercase();
+}
+
+/// Entry point of `parbench echo-server --model <model>`; returns the exit code.
+pub fn serve_main(model: &str) -> i32 {
+    if !MODELS.contains(&model) {
+        eprintln!(
+            "parbench echo-server: unknown model '{model}' (expected one of: {})",
+            MODELS.join(", ")
+        );
+        return 2;
+    }
+    // Before any thread exists, so every server thread inherits it.
+    super::pin_current_thread(&super::split_cpus().0);
+    let listener = match listen() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("parbench echo-server: cannot listen on 127.0.0.1: {e}");
+            return 1;
+        }
+    };
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    println!("PORT {port}");
+    let _ = io::stdout().flush();
+    // The parent holds our stdin: its end (close or death) ends the server.
+    std::thread::spawn(|| {
+        let mut sink = [0u8; 64];
+        while let Ok(n) = io::stdin().read(&mut sink) {
+            if n == 0 {
+                break;
+            }
+        }
+        std::process::exit(0);
+    });
+    let result = match model {
+        "blocking-threads" => blocking_threads(listener),
+        "nonblocking-poll" => nonblocking_poll(listener),
+        "multiplexing" => multiplexing(listener),
+        _ => async_tokio(listener),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("parbench echo-server ({model}): {e}");
+            1
+        }
+    }
+}
+
+fn blocking_threads(listener: TcpListener) -> io::Result<()> {
+    for stream in listener.incoming() {
+        let Ok(mut stream) = stream else { continue };
+        let _ = stream.set_nodelay(true);
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; BUF];
+            loop {
+                let n = match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                upper(&mut buf[..n]);
+                if stream.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    Ok(())
+}
+
+struct Conn {
+    stream: TcpStream,
+    out: Vec<u8>,
+}
+
+fn nonblocking_poll(listener: TcpListener) -> io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let mut conns: Vec<Conn> = Vec::new();
+    let mut buf = vec![0u8; BUF];
+    let mut last_activity = Instant::now();
+    loop {
+        let mut active = false;
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(true)?;
+                let _ = stream.set_nodelay(true);
+                conns.push(Conn {
+                    stream,
+                    out: Vec::new(),
+                });
+                active = true;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => {}
+        }
+        conns.retain_mut(|c| {
+            if c.out.is_empty() {
+                match c.stream.read(&mut buf) {
+                    Ok(0) => return false,
+                    Ok(n) => {
+                        upper(&mut buf[..n]);
+                        c.out.extend_from_slice(&buf[..n]);
+                        active = true;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => return false,
+                }
+            }
+            if !c.out.is_empty() {
+                match c.stream.write(&c.out) {
+                    Ok(n) => {
+                        c.out.drain(..n);
+                        active = true;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => return false,
+                }
+            }
+            true
+        });
+        if active {
+            last_activity = Instant::now();
+        } else if last_activity.elapsed() > Duration::from_millis(50) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+fn multiplexing(listener: TcpListener) -> io::Result<()> {
+    use mio::net::{TcpListener as MioListener, TcpStream as MioStream};
+    use mio::{Events, Interest, Poll, Token};
+    use std::collections::HashMap;
+
+    const LISTENER: Token = Token(0);
+    struct MConn {
+        stream: MioStream,
+        out: Vec<u8>,
+        /// Whether WRITABLE interest is registered (only while output is pending).
+        wants_write: bool,
+    }
+    listener.set_nonblocking(true)?;
+    let mut listener = MioListener::from_std(listener);
+    let mut poll = Poll::new()?;
+    poll.registry()
+        .register(&mut listener, LISTENER, Interest::READABLE)?;
+    let mut events = Events::with_capacity(1024);
+    let mut conns: HashMap<Token, MConn> = HashMap::new();
+    let mut next = 1usize;
+    let mut buf = vec![0u8; BUF];
+    loop {
+        if let Err(e) = poll.poll(&mut events, None) {
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        for ev in events.iter() {
+            if ev.token() == LISTENER {
+                loop {
+                    match listener.accept() {
+                        Ok((mut stream, _)) => {
+                            let _ = stream.set_nodelay(true);
+                            let token = Token(next);
+                            next += 1;
+                            poll.registry()
+                                .register(&mut stream, token, Interest::READABLE)?;
+                            conns.insert(
+                                token,
+                                MConn {
+                                    stream,
+                                    out: Vec::new(),
+                                    wants_write: false,
+                                },
+                            );
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(_) => break,
+                    }
+                }
+                continue;
+            }
+            let token = ev.token();
+            let Some(c) = conns.get_mut(&token) else {
+                continue;
+            };
+            let mut open = true;
+            // Edge-triggered: drain what is readable, then flush as much as the socket takes.
+            if ev.is_readable() {
+                loop {
+                    match c.stream.read(&mut buf) {
+                        Ok(0) => {
+                            open = false;
+                            break;
+                        }
+                        Ok(n) => {
+                            upper(&mut buf[..n]);
+                            c.out.extend_from_slice(&buf[..n]);
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(_) => {
+                            open = false;
+                            break;
+                        }
+                    }
+                }
+            }
+            while open && !c.out.is_empty() {
+                match c.stream.write(&c.out) {
+                    Ok(n) => {
+                        c.out.drain(..n);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => open = false,
+                }
+            }
+            if !open {
+                let mut c = conns.remove(&token).expect("present");
+                let _ = poll.registry().deregister(&mut c.stream);
+                continue;
+            }
+            // Change the registration only when pending output appears or drains: one
+            // epoll_ctl per change, not per event.
+            let wants_write = !c.out.is_empty();
+            if wants_write != c.wants_write {
+                let interest = if wants_write {
+                    Interest::READABLE | Interest::WRITABLE
+                } else {
+                    Interest::READABLE
+                };
+                poll.registry().reregister(&mut c.stream, token, interest)?;
+                c.wants_write = wants_write;
+            }
+        }
+    }
+}
+
+fn async_tokio(listener: TcpListener) -> io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    listener.set_nonblocking(true)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_io()
+        .thread_name("echo-async")
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; BUF];
+                loop {
+                    let n = match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    upper(&mut buf[..n]);
+                    if stream.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    })
+}

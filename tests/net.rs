@@ -1,0 +1,154 @@
+//! The tcp-echo workload: every server design echoes upper-cased bytes exactly, servers stop and
+//! release their port when a cell ends (also after a failure), a client that disconnects
+//! mid-request does not disturb the server, and results round-trip through JSON. Loopback only.
+
+use parbench::machine::MachineInfo;
+use parbench::measure::runner::{Silent, run};
+use parbench::model::{ModelContext, ModelKind};
+use parbench::net::model::EchoModel;
+use parbench::plan::{Overrides, Preset, build_config};
+use parbench::workload::{WorkloadKind, WorkloadSpec};
+use std::io::Write;
+use std::time::Duration;
+
+fn ctx() -> ModelContext {
+    ModelContext {
+        worker_exe: Some(crate::parbench_exe()),
+        ..Default::default()
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[test]
+fn every_server_design_echoes_upper_case_exactly() {
+    for model in ModelKind::ECHO_SERVERS {
+        let mut ex = model.start_for(WorkloadKind::TcpEcho, 3, &ctx()).unwrap();
+        for (bytes, trips) in [(64, 50), (100_000, 4), (1, 7)] {
+            let spec = WorkloadSpec::TcpEcho {
+                message_bytes: bytes,
+            };
+            let out = ex.run_batch(&spec, trips).unwrap();
+            assert_eq!(
+                out.checksum,
+                spec.expected_batch_checksum(trips),
+                "{model}: {trips} × {bytes} B"
+            );
+            assert_eq!(out.latency_us.unwrap().len(), trips, "{model}");
+        }
+        // Fewer round trips than connections: the idle ones just wait.
+        let spec = WorkloadSpec::TcpEcho { message_bytes: 8 };
+        assert_eq!(
+            ex.run_batch(&spec, 2).unwrap().checksum,
+            spec.expected_batch_checksum(2)
+        );
+    }
+}
+
+#[test]
+fn servers_stop_and_release_their_port_when_the_cell_ends_even_after_a_failure() {
+    let spec = WorkloadSpec::TcpEcho { message_bytes: 32 };
+    for model in [
+        "blocking-threads",
+        "nonblocking-poll",
+        "multiplexing",
+        "async",
+    ] {
+        let mut ex = EchoModel::start(&crate::parbench_exe(), model, 2).unwrap();
+        let (port, pid) = (ex.port(), ex.server_pid());
+        parbench::model::Executor::run_batch(&mut ex, &spec, 10).unwrap();
+        drop(ex);
+        assert!(!alive(pid), "{model}: server {pid} still running");
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "{model}: port {port} still accepts"
+        );
+        // A failing client: the server dies under it; the batch fails, nothing stays behind.
+        let mut ex = EchoModel::start(&crate::parbench_exe(), model, 2).unwrap();
+        let pid = ex.server_pid();
+        // SAFETY: killing the server this test started.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        std::thread::sleep(Duration::from_millis(50));
+        let err = parbench::model::Executor::run_batch(&mut ex, &spec, 10).unwrap_err();
+        assert!(err.to_string().contains("tcp-echo"), "{model}: {err}");
+        drop(ex);
+        assert!(!alive(pid), "{model}: server {pid} not reaped");
+    }
+}
+
+#[test]
+fn a_client_that_disconnects_mid_request_does_not_stop_the_server() {
+    let spec = WorkloadSpec::TcpEcho { message_bytes: 64 };
+    for model in [
+        "blocking-threads",
+        "nonblocking-poll",
+        "multiplexing",
+        "async",
+    ] {
+        let mut ex = EchoModel::start(&crate::parbench_exe(), model, 2).unwrap();
+        let port = ex.port();
+        for _ in 0..3 {
+            // Half a message, then gone without reading the reply.
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(&[b'x'; 32]).unwrap();
+            drop(s);
+            // Connected and gone at once.
+            drop(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+        }
+        // A reset in the middle of a large reply.
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(&vec![b'y'; 200_000]).unwrap();
+        drop(s);
+        std::thread::sleep(Duration::from_millis(50));
+        let out = parbench::model::Executor::run_batch(&mut ex, &spec, 40).unwrap();
+        assert_eq!(out.checksum, spec.expected_batch_checksum(40), "{model}");
+    }
+}
+
+#[test]
+fn a_tcp_echo_run_reports_throughput_and_latency_and_round_trips() {
+    let machine = MachineInfo::detect();
+    let o = Overrides {
+        workloads: Some(vec![WorkloadKind::TcpEcho]),
+        models: Some(vec![ModelKind::Multiplexing, ModelKind::Async]),
+        workers: Some(vec![1, 4]),
+        tasks: Some(200),
+        samples: Some(2),
+        warmup: Some(0),
+        settle_ms: Some(0),
+        ..Default::default()
+    };
+    let config = build_config(Preset::Quick, &machine, &o).unwrap();
+    let results = run(&config, &machine, &ctx(), &mut Silent).unwrap();
+    assert_eq!(results.cells.len(), 4);
+    for c in &results.cells {
+        let n = c.net.as_ref().expect("tcp-echo cells carry net metrics");
+        assert_eq!(n.latency_count, 400);
+        assert!(n.latency_p50_s <= n.latency_p99_s && n.latency_p99_s <= n.latency_max_s);
+        assert!(n.round_trips_per_s > 0.0);
+        assert!(c.checksum_ok);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("r.json");
+    parbench::store::write_atomic(&p, &serde_json::to_vec(&results).unwrap()).unwrap();
+    assert_eq!(parbench::store::load(&p).unwrap(), results);
+}
+
+#[test]
+fn tcp_echo_refuses_models_that_are_not_servers_and_vice_versa() {
+    let machine = MachineInfo::detect();
+    let err = |workload, model| {
+        let o = Overrides {
+            workloads: Some(vec![workload]),
+            models: Some(vec![model]),
+            ..Default::default()
+        };
+        build_config(Preset::Quick, &machine, &o)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(err(WorkloadKind::TcpEcho, ModelKind::Threads).contains("does not serve tcp-echo"));
+    assert!(err(WorkloadKind::Cpu, ModelKind::Multiplexing).contains("only the tcp-echo"));
+}
