@@ -421,12 +421,15 @@ impl Preset {
                 cpu_workers.dedup();
                 RunConfig {
                     workloads: vec![seed_cpu, seed_io],
+                    // No processes-fork: forking a parent that holds the other cells' pools
+                    // (thousands of threads for seed-io) copies its page tables per task and
+                    // measures that instead (0.2× here); `--start-method fork` on seed-cpu
+                    // measures fork alone.
                     models: vec![
                         Sequential,
                         Threads,
                         ThreadPool,
                         Processes,
-                        ProcessesFork,
                         ProcessPool,
                         Async,
                         Gil,
@@ -442,8 +445,6 @@ impl Preset {
                         workload: WorkloadKind::Io,
                         // One thread or process per task, as the lesson ran it; no sequential
                         // baseline (4000 × 2 s): speedups are against the ideal tasks × sleep.
-                        // No processes-fork: 4000 forks of a parent that holds the other
-                        // models' thousands of threads would copy its page tables 4000 times.
                         models: Some(vec![Threads, Processes, Async, Gil, PyThreads, PyProcesses]),
                         workers: Some(vec![4000]),
                     }],

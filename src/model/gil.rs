@@ -3,7 +3,7 @@
 //! another thread has waited and the switch interval (`--switch-interval-ms`, CPython's default
 //! 5 ms) has passed since it took it, checked between compute chunks the way CPython checks its
 //! eval breaker between bytecodes; it always releases the lock while it sleeps, as CPython does
-//! around blocking IO. Hand-over is first come, first served (a ticket lock), like CPython's
+//! around blocking IO. Hand-over is first come, first served (a queue of parked waiters), like CPython's
 //! forced switching since 3.2. So CPU-bound tasks run one at a time whatever N is, while sleeps
 //! overlap as with plain threads: the lesson's "threads don't help CPU-bound Python".
 //!
@@ -13,53 +13,79 @@ use super::{BatchOutcome, Executor};
 use crate::error::{Error, Result};
 use crate::workload::{TaskHooks, WorkloadSpec, combine};
 use crossbeam_channel::{Receiver, Sender};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
+use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 /// CPython's default switch interval (`sys.getswitchinterval()`).
 pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
-/// The lock: a ticket lock, so waiting threads get it in arrival order.
+/// The lock: first come, first served. Waiters queue up and park; a release wakes only the
+/// first in line (a condition variable woken for everyone made 4000 threads waking from their
+/// sleeps at once take quadratic time).
 #[derive(Debug)]
 pub struct Gil {
-    tickets: Mutex<(u64, u64)>,
-    turn: Condvar,
+    state: Mutex<GilState>,
     waiting: AtomicUsize,
     switch_interval: Duration,
+}
+
+#[derive(Debug, Default)]
+struct GilState {
+    held: bool,
+    queue: VecDeque<(u64, Thread)>,
+    next_id: u64,
 }
 
 impl Gil {
     /// A free lock with the given switch interval.
     pub fn new(switch_interval: Duration) -> Self {
         Gil {
-            tickets: Mutex::new((0, 0)),
-            turn: Condvar::new(),
+            state: Mutex::new(GilState::default()),
             waiting: AtomicUsize::new(0),
             switch_interval,
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, GilState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Waits for the lock; returns when it is held.
     fn acquire(&self) -> Instant {
+        let mut st = self.lock();
+        if !st.held && st.queue.is_empty() {
+            st.held = true;
+            return Instant::now();
+        }
         self.waiting.fetch_add(1, Ordering::SeqCst);
-        let mut t = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
-        let mine = t.0;
-        t.0 += 1;
-        while t.1 != mine {
-            t = self.turn.wait(t).unwrap_or_else(|e| e.into_inner());
+        let me = st.next_id;
+        st.next_id += 1;
+        st.queue.push_back((me, std::thread::current()));
+        loop {
+            if !st.held && st.queue.front().is_some_and(|(id, _)| *id == me) {
+                st.queue.pop_front();
+                st.held = true;
+                break;
+            }
+            drop(st);
+            // Spurious wake-ups are fine: the loop checks whose turn it is.
+            std::thread::park();
+            st = self.lock();
         }
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         Instant::now()
     }
 
-    /// Hands the lock to the next ticket.
+    /// Frees the lock and wakes the first waiter, if any.
     fn release(&self) {
-        let mut t = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
-        t.1 += 1;
-        drop(t);
-        self.turn.notify_all();
+        let mut st = self.lock();
+        st.held = false;
+        if let Some((_, t)) = st.queue.front() {
+            t.unpark();
+        }
     }
 }
 
