@@ -219,6 +219,9 @@ fn core_note(n: usize, m: &MachineInfo) -> String {
 /// One plain sentence stating what a workload showed.
 fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> Option<String> {
     let mine: Vec<&ModelScaling> = scaling.iter().filter(|s| s.workload == workload).collect();
+    if workload == WorkloadKind::TcpEcho {
+        return net_verdict(r);
+    }
     if workload == WorkloadKind::Noop {
         let mut costs: Vec<(ModelKind, f64)> = Vec::new();
         for c in r.cells.iter().filter(|c| c.workload == workload) {
@@ -279,6 +282,39 @@ fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> 
             core_note(best.peak_workers, &r.machine),
         )
     };
+    Some(s)
+}
+
+/// tcp-echo: the fastest design and where, and who spends the least server CPU per round trip
+/// at the largest connection count.
+fn net_verdict(r: &RunResults) -> Option<String> {
+    let cells: Vec<&CellResult> = r
+        .cells
+        .iter()
+        .filter(|c| c.workload == WorkloadKind::TcpEcho && c.net.is_some())
+        .collect();
+    let rate = |c: &CellResult| c.net.as_ref().map_or(0.0, |n| n.round_trips_per_s);
+    let best = cells.iter().max_by(|a, b| rate(a).total_cmp(&rate(b)))?;
+    let top_c = cells.iter().map(|c| c.workers).max()?;
+    let at_top: Vec<&&CellResult> = cells.iter().filter(|c| c.workers == top_c).collect();
+    let cpu = |c: &CellResult| c.net.as_ref().and_then(|n| n.server_cpu_per_round_trip_s);
+    let frugal = at_top
+        .iter()
+        .filter_map(|c| cpu(c).map(|v| (c, v)))
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    let mut s = format!(
+        "TCP echo: {} serves the most, {:.0} round trips/s at {} connections.",
+        best.model,
+        rate(best),
+        best.workers
+    );
+    if let Some((c, v)) = frugal {
+        s.push_str(&format!(
+            " At {top_c} connections {} spends the least server CPU, {} per round trip.",
+            c.model,
+            crate::export::fmt_duration(v)
+        ));
+    }
     Some(s)
 }
 

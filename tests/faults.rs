@@ -487,3 +487,37 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn on_error_skip_also_covers_a_pool_that_cannot_start() {
+    // The pool's start-up handshake runs task 0 on its first worker, which crashes.
+    let dir = tempfile::tempdir().unwrap();
+    let mark = marker();
+    parbench(&mark)
+        .env("PARBENCH_WORKER_FAULT", "crash@0")
+        .args(noop_run(
+            dir.path(),
+            "sequential,process-pool",
+            &["--on-error", "skip"],
+        ))
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("noop/process-pool N=2"));
+    let saved = load(&dir.path().join("latest.json")).unwrap();
+    assert!(
+        saved
+            .failures
+            .iter()
+            .any(|f| f.contains("process-pool") && f.contains("task 0")),
+        "{:?}",
+        saved.failures
+    );
+    assert!(
+        saved
+            .cells
+            .iter()
+            .any(|c| c.model.name() == "sequential" && c.complete)
+    );
+    assert_no_leftovers(&mark);
+}

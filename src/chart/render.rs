@@ -55,7 +55,8 @@ pub fn register_fonts() {
 
 /// Series colours: the six models first (sequential grey, threads red, thread-pool orange, rayon
 /// green, processes blue, process-pool purple), then more for machines.
-const PALETTE: [RGBColor; 10] = [
+/// One colour per model (indexed by its place in `ModelKind::ALL`), all distinct.
+const PALETTE: [RGBColor; 18] = [
     RGBColor(110, 110, 110),
     RGBColor(214, 39, 40),
     RGBColor(255, 127, 14),
@@ -66,6 +67,14 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(227, 119, 194),
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
+    RGBColor(60, 60, 60),
+    RGBColor(150, 20, 20),
+    RGBColor(190, 95, 0),
+    RGBColor(20, 110, 20),
+    RGBColor(0, 60, 130),
+    RGBColor(0, 128, 128),
+    RGBColor(128, 128, 0),
+    RGBColor(120, 40, 140),
 ];
 
 fn color(i: usize) -> RGBColor {

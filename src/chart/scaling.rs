@@ -222,7 +222,11 @@ pub fn figures(r: &RunResults) -> Vec<Figure> {
             };
             out.push(Figure {
                 name: format!("{stem}-{workload}"),
-                title: format!("{title} of the {workload} workload by model and workers"),
+                title: if workload == WorkloadKind::TcpEcho {
+                    format!("{title} of the {workload} workload by server design and connections")
+                } else {
+                    format!("{title} of the {workload} workload by model and workers")
+                },
                 subtitle: format!(
                     "{} | {}",
                     machine_line(&r.machine),

@@ -63,7 +63,43 @@ fn machine_rows(r: &RunResults) -> String {
     s
 }
 
+/// tcp-echo's own table: throughput, latency and the server's CPU per design and connections.
+fn net_table(r: &RunResults) -> String {
+    let mut s = String::from(
+        "| server | connections | round trips/s | p50 | p99 | p99.9 | server CPU / round trip | server context switches (vol. / invol.) | client CPU per batch |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for c in r
+        .cells
+        .iter()
+        .filter(|c| c.workload == WorkloadKind::TcpEcho)
+    {
+        let Some(n) = &c.net else { continue };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.0} ({:.0} – {:.0}) | {} | {} | {} | {} | {} / {} | {} |",
+            c.model,
+            c.workers,
+            n.round_trips_per_s,
+            n.round_trips_per_s_ci95[0],
+            n.round_trips_per_s_ci95[1],
+            fmt_duration(n.latency_p50_s),
+            fmt_duration(n.latency_p99_s),
+            fmt_duration(n.latency_p999_s),
+            n.server_cpu_per_round_trip_s
+                .map_or("-".into(), fmt_duration),
+            n.server_voluntary_cs.map_or("-".into(), |v| v.to_string()),
+            n.server_involuntary_cs
+                .map_or("-".into(), |v| v.to_string()),
+            fmt_duration(c.cpu_time_s),
+        );
+    }
+    s
+}
+
 fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
+    if workload == WorkloadKind::TcpEcho {
+        return net_table(r);
+    }
     let mut s = String::from(
         "| model | N | median | 95% CI of median | speedup | efficiency | ideal | CPU time | start-up |\n|---|---:|---:|---|---:|---:|---:|---:|---:|\n",
     );
@@ -72,17 +108,7 @@ fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
             WorkloadKind::Io | WorkloadKind::Mixed => c.ideal_s.map(fmt_duration),
             WorkloadKind::Cpu => c.ideal_speedup.map(|v| format!("{v:.2}×")),
             WorkloadKind::Noop => Some(format!("{} / task", fmt_duration(c.per_task_s))),
-            WorkloadKind::TcpEcho => c.net.as_ref().map(|n| {
-                format!(
-                    "{:.0} rt/s, p50 {}, p99 {}, p99.9 {}, server {} / rt",
-                    n.round_trips_per_s,
-                    fmt_duration(n.latency_p50_s),
-                    fmt_duration(n.latency_p99_s),
-                    fmt_duration(n.latency_p999_s),
-                    n.server_cpu_per_round_trip_s
-                        .map_or("-".into(), fmt_duration)
-                )
-            }),
+            WorkloadKind::TcpEcho => None,
         };
         let _ = writeln!(
             s,

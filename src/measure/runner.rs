@@ -285,9 +285,21 @@ fn measure_all(
             observer.starting_model(c.model, c.workers);
             crate::interrupt::check()?;
             let t0 = Instant::now();
-            let exec = start(c).map_err(|e| in_cell(c, e))?;
-            startup.insert(key_of(c), t0.elapsed().as_secs_f64());
-            slot.insert(exec);
+            match start(c) {
+                Ok(exec) => {
+                    startup.insert(key_of(c), t0.elapsed().as_secs_f64());
+                    slot.insert(exec);
+                }
+                // With --on-error skip, each cell of this model retries the start in its turn
+                // and is skipped if it fails again.
+                Err(e)
+                    if config.on_error == OnError::Skip
+                        && crate::interrupt::requested().is_none() =>
+                {
+                    observer.notice(&format!("{}: {e}", cell_name(c)));
+                }
+                Err(e) => return Err(in_cell(c, e)),
+            }
         }
     }
     for (r, c) in raw.iter_mut().zip(cells) {
