@@ -120,14 +120,14 @@ pub enum Error {
         /// The timeout, seconds.
         after_s: f64,
     },
-    /// A failure inside one cell of a run, naming the cell.
-    #[error("{cell}: {source}")]
+    /// A failure inside one cell of a run, naming the cell. (Not a `#[source]`: the message
+    /// already holds it, and error chains would print it twice.)
+    #[error("{cell}: {inner}")]
     InCell {
         /// "cpu/processes N=2".
         cell: String,
         /// What went wrong.
-        #[source]
-        source: Box<Error>,
+        inner: Box<Error>,
     },
     /// A result file of a schema version this build does not read.
     #[error("{}: schema_version {found} is not supported (this parbench reads {supported})", path.display())]
@@ -145,7 +145,7 @@ impl Error {
     /// The error itself, or the one inside [`Error::InCell`].
     pub fn root(&self) -> &Error {
         match self {
-            Error::InCell { source, .. } => source.root(),
+            Error::InCell { inner, .. } => inner.root(),
             e => e,
         }
     }

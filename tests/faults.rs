@@ -13,7 +13,39 @@ use std::time::{Duration, Instant};
 
 const MARK: &str = "PARBENCH_TEST_MARK";
 
+/// Zombies that init has to reap (parent 1) left by parbench or CPython: orphans of a child that
+/// died before its children were reaped. The ones present when the tests started are ignored.
+fn orphaned_zombies() -> Vec<u32> {
+    static BEFORE: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    let scan = || {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+                continue;
+            };
+            let comm = &stat[open + 1..close];
+            let rest: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+            if rest.first() == Some(&"Z")
+                && rest.get(1) == Some(&"1")
+                && (comm.starts_with("parbench") || comm.starts_with("python"))
+            {
+                found.push(pid);
+            }
+        }
+        found
+    };
+    let before = BEFORE.get_or_init(scan);
+    scan().into_iter().filter(|p| !before.contains(p)).collect()
+}
+
 fn marker() -> String {
+    orphaned_zombies();
     format!("faults-{}-{}", std::process::id(), fastrand::u64(..))
 }
 
@@ -38,6 +70,10 @@ fn assert_no_leftovers(mark: &str) {
     // Killed children are reaped before parbench exits; give the kernel a moment to tear down
     // processes reparented elsewhere (CPython's, killed as a group).
     let deadline = Instant::now() + Duration::from_secs(2);
+    // Orphaned zombies are checked at once: an init may take seconds to reap them, which
+    // would hide that parbench left them.
+    let zombies = orphaned_zombies();
+    assert!(zombies.is_empty(), "orphaned zombies: {zombies:?}");
     loop {
         let left = leftovers(mark);
         if left.is_empty() {

@@ -220,7 +220,7 @@ fn in_cell(cell: &CellSpec, e: Error) -> Error {
         e @ (Error::Interrupted { .. } | Error::InCell { .. }) => e,
         e => Error::InCell {
             cell: cell_name(cell),
-            source: Box::new(e),
+            inner: Box::new(e),
         },
     }
 }

@@ -11,7 +11,10 @@
 //!
 //! The driver runs in a process group of its own: a Ctrl-C in the terminal reaches parbench,
 //! not CPython (no KeyboardInterrupt tracebacks), and on an error, a signal or a timeout the
-//! whole group (the driver and every process it forked) is killed with one `kill(-pgid)`. A
+//! whole group (the driver and every process it forked) is killed with one `kill(-pgid)`.
+//! parbench makes itself a child subreaper (Linux), so the driver's children, orphaned when it
+//! dies, become parbench's and are reaped here instead of lingering as zombies under an init
+//! that may never reap them (as in many containers). A
 //! reader thread turns the driver's lines into channel messages, so waiting for a batch checks
 //! for signals and for the batch deadline every 100 ms.
 
@@ -94,6 +97,11 @@ impl PythonModel {
     /// Starts `python3 pylesson.py serve --model <model> --workers <workers>` and waits until it
     /// is ready (its pool started).
     pub fn start(model: &'static str, workers: usize) -> Result<Self> {
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl with an integer argument; affects only who inherits our orphans.
+        unsafe {
+            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1);
+        }
         let mut file = tempfile::Builder::new()
             .prefix("parbench-pylesson-")
             .suffix(".py")
@@ -273,10 +281,20 @@ impl Drop for PythonModel {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
+        let group = self.child.id() as i32;
         // SAFETY: signalling the process group this driver leads (its pid is the group id).
         unsafe {
-            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
+            libc::kill(-group, libc::SIGKILL);
         }
         let _ = self.child.wait();
+        // Its children were reparented to us (subreaper) when it exited: reap the group.
+        #[cfg(target_os = "linux")]
+        loop {
+            let mut status = 0;
+            // SAFETY: waiting for members of a process group whose processes are our children.
+            if unsafe { libc::waitpid(-group, &mut status, 0) } <= 0 {
+                break;
+            }
+        }
     }
 }
