@@ -3,8 +3,9 @@
 //!
 //! [`advise_config`] plans the sweep (powers of two past twice the estimate, plus the estimate
 //! itself, so "within one step" is well defined); the runner measures it like any run; [`advise`]
-//! reads the result. Per model it reports the fastest worker count and the smallest count
-//! within [`ENOUGH`] of the fastest median ("enough": more workers only add threads), and says
+//! reads the result. Per model it reports the fastest worker count and the smallest count that
+//! is within [`ENOUGH`] of the fastest median as far as the measurements can tell (the lower end
+//! of its median's confidence interval is; "enough": more workers only add threads), and says
 //! why a model's answer differs from the textbook when its structure explains it (a GIL lets
 //! one task compute at a time; async sleeps hold no thread). Nothing here runs or prints.
 
@@ -84,7 +85,8 @@ pub struct ModelAdvice {
     pub model: ModelKind,
     /// The worker count with the lowest median, and that median (seconds).
     pub fastest: (usize, f64),
-    /// The smallest worker count within [`ENOUGH`] of the fastest median, and its median.
+    /// The smallest worker count whose median's confidence interval reaches within [`ENOUGH`] of
+    /// the fastest median, and its median.
     pub enough: (usize, f64),
     /// How many sweep steps `enough` is from the textbook estimate (0: it is the estimate).
     pub steps_from_estimate: usize,
@@ -131,14 +133,15 @@ pub fn advise(r: &RunResults) -> Option<Advice> {
         .into_iter()
         .filter(|m| !m.is_baseline())
         .filter_map(|model| {
-            let mut mine: Vec<(usize, f64)> = cells
+            let mut mine: Vec<(usize, f64, f64)> = cells
                 .iter()
                 .filter(|c| c.model == model)
-                .map(|c| (c.workers, c.median_s))
+                .map(|c| (c.workers, c.median_s, c.ci95_s[0]))
                 .collect();
             mine.sort_by_key(|p| p.0);
-            let fastest = *mine.iter().min_by(|a, b| a.1.total_cmp(&b.1))?;
-            let enough = *mine.iter().find(|p| p.1 <= fastest.1 * (1.0 + ENOUGH))?;
+            let f = *mine.iter().min_by(|a, b| a.1.total_cmp(&b.1))?;
+            let e = *mine.iter().find(|p| p.2 <= f.1 * (1.0 + ENOUGH))?;
+            let (fastest, enough) = ((f.0, f.1), (e.0, e.1));
             let steps_from_estimate = index(enough.0).abs_diff(index(estimate_n));
             let why = (steps_from_estimate > 1).then(|| explain(model, cores, cpu_ms, io_ms));
             Some(ModelAdvice {
@@ -176,6 +179,78 @@ fn explain(model: ModelKind, cores: usize, cpu_ms: u64, io_ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enough_is_the_smallest_count_that_may_be_within_five_percent() {
+        use crate::plan::{Overrides, build_config};
+        use crate::result::{RawCell, derive};
+        let mut m = MachineInfo::detect();
+        (m.logical_cores, m.physical_cores, m.available_parallelism) = (2, Some(2), 2);
+        let config = build_config(
+            Preset::Quick,
+            &m,
+            &Overrides {
+                workloads: Some(vec![WorkloadKind::Mixed]),
+                models: Some(vec![ModelKind::ThreadPool]),
+                workers: Some(vec![4, 8, 16, 32]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let spec = WorkloadSpec::Mixed {
+            cpu_ms: 5,
+            io_ms: 20,
+            iterations: 1,
+        };
+        // Medians 0.43, 0.28, 0.20, 0.186 s; N = 16's samples reach down to 0.19 (< 1.05 × 0.186),
+        // N = 8's do not.
+        let samples: [(usize, [f64; 5]); 4] = [
+            (4, [0.42, 0.43, 0.43, 0.44, 0.45]),
+            (8, [0.24, 0.27, 0.28, 0.30, 0.34]),
+            (16, [0.19, 0.195, 0.20, 0.25, 0.29]),
+            (32, [0.185, 0.186, 0.186, 0.19, 0.19]),
+        ];
+        let raw: Vec<RawCell> = samples
+            .iter()
+            .map(|(n, s)| RawCell {
+                params: spec,
+                model: ModelKind::ThreadPool,
+                workers: *n,
+                tasks: 64,
+                samples_s: s.to_vec(),
+                cpu_s: vec![0.3; 5],
+                voluntary_cs: vec![0; 5],
+                involuntary_cs: vec![0; 5],
+                peak_rss_kib: 0,
+                child_peak_rss_kib: None,
+                startup_s: None,
+                expected_checksum: 0,
+                checksum: 0,
+                checksum_ok: true,
+                planned_samples: 5,
+                net: None,
+            })
+            .collect();
+        let r = RunResults {
+            schema_version: crate::result::SCHEMA_VERSION,
+            started_utc: String::new(),
+            finished_utc: None,
+            complete: true,
+            machine: m,
+            config,
+            cells: derive(&raw, 2),
+            noise: None,
+            notes: Vec::new(),
+            failures: Vec::new(),
+        };
+        let a = advise(&r).unwrap();
+        assert_eq!(a.estimate, 10.0);
+        let tp = &a.models[0];
+        assert_eq!(tp.fastest.0, 32);
+        assert_eq!(tp.enough.0, 16);
+        // Steps among 4, 8, 16, 32: the estimate 10 falls on 16's step.
+        assert_eq!(tp.steps_from_estimate, 0);
+    }
 
     #[test]
     fn estimate_and_sweep_include_each_other() {

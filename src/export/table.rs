@@ -140,7 +140,7 @@ pub fn results_table(r: &RunResults) -> String {
 }
 
 /// The advice of `parbench advise`: per model the fastest worker count, the smallest count
-/// within 5% of it, and how far that is from the textbook estimate.
+/// within 5% of it (by its median's confidence interval), and how far that is from the textbook estimate.
 pub fn advice_table(a: &crate::advise::Advice) -> String {
     let mut out = format!(
         "\nadvise — {} ms compute + {} ms waiting per task; textbook estimate {} × (1 + {}/{}) = {:.1} workers\n",
