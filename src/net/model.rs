@@ -4,9 +4,13 @@
 //! is closed (it exits), and a server that does not exit within a second is killed; either way
 //! it is reaped and its port released, also after a failed batch.
 //!
-//! Per batch the server's CPU time (`/proc/<pid>/stat`, clock ticks) and context switches
-//! (summed over `/proc/<pid>/task/*/status`) are read before and after; off Linux they are not
-//! available.
+//! Between batches the server is stopped (SIGSTOP) and it is continued (SIGCONT) for each batch:
+//! a busy-looping server would otherwise spin on the core the other cells' servers use for the
+//! whole run, and the server's usage is read while it is stopped, so it is exactly the batch's:
+//! CPU time (`/proc/<pid>/stat`, clock ticks) and context switches (summed over
+//! `/proc/<pid>/task/*/status`); off Linux they are not available. The connections are opened,
+//! accepted and used once (one small round trip each) before the server is first stopped, so no
+//! batch pays for accepting them.
 
 use super::client::EchoClient;
 use crate::error::{Error, Result};
@@ -102,8 +106,39 @@ impl ServerProcess {
     }
 }
 
+impl ServerProcess {
+    fn signal(&self, sig: i32) {
+        // SAFETY: signalling our own child (ignored if it is gone).
+        unsafe {
+            libc::kill(self.child.id() as i32, sig);
+        }
+    }
+
+    /// Stops the server and waits (at most 50 ms) until the kernel reports it stopped, so the
+    /// usage read next is final.
+    fn stop(&self) {
+        self.signal(libc::SIGSTOP);
+        let path = format!("/proc/{}/stat", self.child.id());
+        let deadline = Instant::now() + Duration::from_millis(50);
+        while Instant::now() < deadline {
+            let Ok(stat) = std::fs::read_to_string(&path) else {
+                return;
+            };
+            let state = stat
+                .rfind(')')
+                .and_then(|i| stat[i + 1..].split_whitespace().next());
+            if matches!(state, Some("T") | Some("t") | Some("Z") | Some("X")) {
+                return;
+            }
+            std::thread::yield_now();
+        }
+    }
+}
+
 impl Drop for ServerProcess {
     fn drop(&mut self) {
+        // A stopped server would not see its stdin end.
+        self.signal(libc::SIGCONT);
         self.stdin.take();
         let deadline = Instant::now() + Duration::from_secs(1);
         while Instant::now() < deadline {
@@ -129,7 +164,11 @@ impl EchoModel {
     /// Starts the `model` server from `exe` and opens `connections` connections to it.
     pub fn start(exe: &Path, model: &str, connections: usize) -> Result<Self> {
         let server = ServerProcess::start(exe, model)?;
-        let client = EchoClient::connect(server.port, connections)?;
+        let mut client = EchoClient::connect(server.port, connections)?;
+        // One byte back and forth on every connection: all accepted (threads started, sockets
+        // registered) before the first batch.
+        client.run(connections as u64, 1, Duration::from_secs(30))?;
+        server.stop();
         Ok(EchoModel {
             client,
             server,
@@ -160,8 +199,12 @@ impl Executor for EchoModel {
         let before = self.server.usage();
         // Bounded in time: the task timeout for a whole batch, at least 10 s.
         let cap = self.timeout.max(Duration::from_secs(10));
-        let (checksum, latency) = self.client.run(tasks, message_bytes as usize, cap)?;
-        let server_usage = match (before, self.server.usage()) {
+        self.server.signal(libc::SIGCONT);
+        let outcome = self.client.run(tasks, message_bytes as usize, cap);
+        self.server.stop();
+        let (checksum, latency) = outcome?;
+        let after = self.server.usage();
+        let server_usage = match (before, after) {
             (Some(b), Some(a)) => Some(a.since(&b)),
             _ => None,
         };

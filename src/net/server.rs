@@ -2,8 +2,8 @@
 //! sends, upper-casing it and writing it back, per connection, until the client closes:
 //! - `blocking-threads`: a thread per connection with blocking reads and writes;
 //! - `nonblocking-poll`: one thread looping over non-blocking sockets, trying each in turn (the
-//!   lesson's busy loop). When nothing has happened for 50 ms it naps 1 ms per pass, so an idle
-//!   server does not steal a core from the rest of a run; under load it spins;
+//!   lesson's busy loop: it never blocks, it spins). Between batches the executor stops every
+//!   server (SIGSTOP), so an idle spinner does not steal a core from the rest of a run;
 //! - `multiplexing`: one thread waiting for readiness with mio (epoll / kqueue);
 //! - `async`: tokio tasks, one per connection, on a multi-thread runtime.
 //!
@@ -14,7 +14,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::time::{Duration, Instant};
 
 /// Read buffer per connection.
 const BUF: usize = 64 * 1024;
@@ -115,9 +114,7 @@ fn nonblocking_poll(listener: TcpListener) -> io::Result<()> {
     listener.set_nonblocking(true)?;
     let mut conns: Vec<Conn> = Vec::new();
     let mut buf = vec![0u8; BUF];
-    let mut last_activity = Instant::now();
     loop {
-        let mut active = false;
         match listener.accept() {
             Ok((stream, _)) => {
                 stream.set_nonblocking(true)?;
@@ -126,7 +123,6 @@ fn nonblocking_poll(listener: TcpListener) -> io::Result<()> {
                     stream,
                     out: Vec::new(),
                 });
-                active = true;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(_) => {}
@@ -138,7 +134,6 @@ fn nonblocking_poll(listener: TcpListener) -> io::Result<()> {
                     Ok(n) => {
                         upper(&mut buf[..n]);
                         c.out.extend_from_slice(&buf[..n]);
-                        active = true;
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(_) => return false,
@@ -148,7 +143,6 @@ fn nonblocking_poll(listener: TcpListener) -> io::Result<()> {
                 match c.stream.write(&c.out) {
                     Ok(n) => {
                         c.out.drain(..n);
-                        active = true;
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(_) => return false,
@@ -156,11 +150,6 @@ fn nonblocking_poll(listener: TcpListener) -> io::Result<()> {
             }
             true
         });
-        if active {
-            last_activity = Instant::now();
-        } else if last_activity.elapsed() > Duration::from_millis(50) {
-            std::thread::sleep(Duration::from_millis(1));
-        }
     }
 }
 
