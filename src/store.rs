@@ -7,8 +7,9 @@ use crate::result::{RunResults, SCHEMA_VERSION};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to `path` atomically, creating the parent folder.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// `bytes` in a temporary file in `path`'s folder (created if missing), ready to be renamed to
+/// `path`.
+fn staged(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     let err = |source| Error::Write {
         path: path.to_path_buf(),
         source,
@@ -25,11 +26,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
     let mut tmp = builder.tempfile_in(dir).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
+    Ok(tmp)
+}
+
+/// Writes `bytes` to `path` atomically, creating the parent folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     // No fsync: checkpoints are written between timed batches, and a forced disk flush there
     // wakes kernel IO threads that disturb the next batch on a small machine. The rename alone
     // keeps readers and interrupted runs from ever seeing half a file; only an OS crash could
     // lose the last checkpoint.
-    tmp.persist(path).map_err(|e| err(e.error))?;
+    staged(path, bytes)?
+        .persist(path)
+        .map_err(|e| Error::Write {
+            path: path.to_path_buf(),
+            source: e.error,
+        })?;
     Ok(())
 }
 
@@ -39,27 +50,15 @@ pub fn write_new(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     if force {
         return write_atomic(path, bytes);
     }
-    let err = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".parbench-").suffix(".tmp");
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let mut tmp = builder.tempfile_in(dir).map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    match tmp.persist_noclobber(path) {
+    match staged(path, bytes)?.persist_noclobber(path) {
         Ok(_) => Ok(()),
         Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::Exists {
             path: path.to_path_buf(),
         }),
-        Err(e) => Err(err(e.error)),
+        Err(e) => Err(Error::Write {
+            path: path.to_path_buf(),
+            source: e.error,
+        }),
     }
 }
 

@@ -9,14 +9,13 @@
 //!
 //! This models the lock only, not the interpreter: tasks run compiled Rust at native speed.
 
-use super::{BatchOutcome, Executor};
-use crate::error::{Error, Result};
-use crate::workload::{TaskHooks, WorkloadSpec, combine};
-use crossbeam_channel::{Receiver, Sender};
+use super::{BatchOutcome, Executor, ThreadPoolModel};
+use crate::error::Result;
+use crate::workload::{TaskHooks, WorkloadSpec};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::{JoinHandle, Thread};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 /// CPython's default switch interval (`sys.getswitchinterval()`).
@@ -128,12 +127,10 @@ impl Drop for Holder<'_> {
     }
 }
 
-/// N threads sharing one [`Gil`].
+/// N pool threads sharing one [`Gil`].
 #[derive(Debug)]
 pub struct GilModel {
-    jobs: Option<Sender<(WorkloadSpec, u64)>>,
-    results: Receiver<u64>,
-    threads: Vec<JoinHandle<()>>,
+    pool: ThreadPoolModel,
 }
 
 impl GilModel {
@@ -145,64 +142,22 @@ impl GilModel {
         stack_size: Option<usize>,
     ) -> Result<Self> {
         let gil = Arc::new(Gil::new(switch_interval));
-        let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<(WorkloadSpec, u64)>();
-        let (results_tx, results_rx) = crossbeam_channel::unbounded();
-        let mut threads = Vec::with_capacity(workers);
-        for i in 0..workers {
-            let (jobs, results, gil) = (jobs_rx.clone(), results_tx.clone(), gil.clone());
-            let mut builder = std::thread::Builder::new().name(format!("parbench-gil-{i}"));
-            if let Some(bytes) = stack_size {
-                builder = builder.stack_size(bytes);
-            }
-            let handle = builder
-                .spawn(move || {
-                    for (workload, task) in jobs {
-                        let mut holder = Holder::take(&gil);
-                        let c = workload.run_task_hooked(task, &mut holder);
-                        drop(holder);
-                        if results.send(c).is_err() {
-                            break;
-                        }
-                    }
-                })
-                .map_err(|source| Error::Spawn {
-                    what: format!("gil thread {} of {workers}", i + 1),
-                    source,
-                })?;
-            threads.push(handle);
-        }
-        Ok(GilModel {
-            jobs: Some(jobs_tx),
-            results: results_rx,
-            threads,
-        })
+        let pool = ThreadPoolModel::start_with(
+            workers,
+            stack_size,
+            "gil",
+            Arc::new(move |workload: &WorkloadSpec, task| {
+                let mut holder = Holder::take(&gil);
+                workload.run_task_hooked(task, &mut holder)
+            }),
+        )?;
+        Ok(GilModel { pool })
     }
 }
 
 impl Executor for GilModel {
     fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome> {
-        let jobs = self.jobs.as_ref().expect("jobs sender lives until drop");
-        for task in 0..tasks {
-            jobs.send((*workload, task))
-                .expect("gil threads live until drop");
-        }
-        let mut checksum = 0;
-        for _ in 0..tasks {
-            checksum = combine(checksum, self.results.recv().expect("gil threads live"));
-        }
-        Ok(BatchOutcome {
-            checksum,
-            ..Default::default()
-        })
-    }
-}
-
-impl Drop for GilModel {
-    fn drop(&mut self) {
-        self.jobs.take();
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
+        self.pool.run_batch(workload, tasks)
     }
 }
 

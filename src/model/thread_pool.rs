@@ -1,12 +1,17 @@
 //! `thread-pool`: N long-lived threads that take tasks from one shared queue (the lesson's
 //! `ThreadPoolExecutor`). The threads are started by [`ThreadPoolModel::start`], outside the timed
-//! region, and joined when the model is dropped.
+//! region, and joined when the model is dropped. The `gil` model is this pool with a runner that
+//! takes a lock around each task ([`ThreadPoolModel::start_with`]).
 
 use super::{BatchOutcome, Executor};
 use crate::error::{Error, Result};
 use crate::workload::{WorkloadSpec, combine};
 use crossbeam_channel::{Receiver, Sender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
+
+/// What a pool thread does with one task.
+pub(crate) type TaskRunner = Arc<dyn Fn(&WorkloadSpec, u64) -> u64 + Send + Sync>;
 
 /// A fixed pool of threads fed from a multi-consumer channel.
 #[derive(Debug)]
@@ -20,26 +25,40 @@ impl ThreadPoolModel {
     /// Starts `workers` threads that wait for tasks.
     /// `stack_size` bytes of stack per thread (Rust's default when `None`).
     pub fn start(workers: usize, stack_size: Option<usize>) -> Result<Self> {
+        Self::start_with(
+            workers,
+            stack_size,
+            "pool",
+            Arc::new(|workload, task| workload.run_task(task)),
+        )
+    }
+
+    /// A pool whose threads, named `parbench-<name>-<i>`, run each task with `runner`.
+    pub(crate) fn start_with(
+        workers: usize,
+        stack_size: Option<usize>,
+        name: &str,
+        runner: TaskRunner,
+    ) -> Result<Self> {
         let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<(WorkloadSpec, u64)>();
         let (results_tx, results_rx) = crossbeam_channel::unbounded();
         let mut threads = Vec::with_capacity(workers);
         for i in 0..workers {
-            let jobs = jobs_rx.clone();
-            let results = results_tx.clone();
-            let mut builder = std::thread::Builder::new().name(format!("parbench-pool-{i}"));
+            let (jobs, results, runner) = (jobs_rx.clone(), results_tx.clone(), runner.clone());
+            let mut builder = std::thread::Builder::new().name(format!("parbench-{name}-{i}"));
             if let Some(bytes) = stack_size {
                 builder = builder.stack_size(bytes);
             }
             let handle = builder
                 .spawn(move || {
                     for (workload, task) in jobs {
-                        if results.send(workload.run_task(task)).is_err() {
+                        if results.send(runner(&workload, task)).is_err() {
                             break;
                         }
                     }
                 })
                 .map_err(|source| Error::Spawn {
-                    what: format!("pool thread {} of {workers}", i + 1),
+                    what: format!("{name} thread {} of {workers}", i + 1),
                     source,
                 })?;
             threads.push(handle);
