@@ -69,9 +69,11 @@ fn measure_once(exec: &mut dyn Executor, cell: &CellSpec) -> Result<Measured> {
     let self_before = usage(Who::SelfProcess);
     let kids_before = usage(Who::Children);
     reset_peak_rss();
+    exec.prepare(&cell.workload.spec, cell.workload.tasks)?;
     let t0 = Instant::now();
     let out = exec.run_batch(&cell.workload.spec, cell.workload.tasks)?;
     let wall_s = t0.elapsed().as_secs_f64();
+    let server_usage = exec.server_usage();
     let self_after = usage(Who::SelfProcess);
     let kids_after = usage(Who::Children);
     let mut u = self_after.since(&self_before);
@@ -87,7 +89,7 @@ fn measure_once(exec: &mut dyn Executor, cell: &CellSpec) -> Result<Measured> {
             .then(|| kids_after.max_rss_kib.max(out.pooled_usage.max_rss_kib)),
         checksum: out.checksum,
         latency_us: out.latency_us,
-        server_usage: out.server_usage,
+        server_usage,
     })
 }
 

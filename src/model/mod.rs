@@ -53,14 +53,22 @@ pub struct BatchOutcome {
     pub worker_pids: Vec<u32>,
     /// `tcp-echo`: the latency of every round trip, microseconds.
     pub latency_us: Option<hdrhistogram::Histogram<u64>>,
-    /// `tcp-echo`: what the server process used during the batch (Linux).
-    pub server_usage: Option<Usage>,
 }
 
 /// A started model, ready to run batches.
 pub trait Executor: Send {
     /// Runs tasks `0..tasks` of `workload` and returns their combined checksum.
     fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome>;
+
+    /// Untimed work before a batch (checks, readings the batch is compared with).
+    fn prepare(&mut self, _workload: &WorkloadSpec, _tasks: u64) -> Result<()> {
+        Ok(())
+    }
+
+    /// Untimed, after a batch: what a separate server process used during it (`tcp-echo`).
+    fn server_usage(&mut self) -> Option<Usage> {
+        None
+    }
 
     /// How long one task may take in another process before its worker is killed and the batch
     /// fails with [`Error::TaskTimeout`]. In-process models cannot stop a running task and

@@ -283,8 +283,11 @@ fn check_fork_memory(workers: usize, tasks: u64) -> Result<()> {
 }
 
 impl Executor for ProcessesForkModel {
+    fn prepare(&mut self, _workload: &WorkloadSpec, tasks: u64) -> Result<()> {
+        check_fork_memory(self.workers, tasks)
+    }
+
     fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome> {
-        check_fork_memory(self.workers, tasks)?;
         let mut children = Forked::default();
         let (mut next, mut done, mut checksum) = (0u64, 0u64, 0u64);
         let mut pids = Vec::with_capacity(tasks as usize);

@@ -158,6 +158,8 @@ pub struct EchoModel {
     client: EchoClient,
     server: ServerProcess,
     timeout: Duration,
+    /// The server's usage before the current batch (read in `prepare`, outside the timing).
+    before: Option<Usage>,
 }
 
 impl EchoModel {
@@ -173,6 +175,7 @@ impl EchoModel {
             client,
             server,
             timeout: Duration::from_secs(5),
+            before: None,
         })
     }
 
@@ -196,24 +199,29 @@ impl Executor for EchoModel {
             )));
         };
         crate::interrupt::check()?;
-        let before = self.server.usage();
         // Bounded in time: the task timeout for a whole batch, at least 10 s.
         let cap = self.timeout.max(Duration::from_secs(10));
         self.server.signal(libc::SIGCONT);
         let outcome = self.client.run(tasks, message_bytes as usize, cap);
         self.server.stop();
         let (checksum, latency) = outcome?;
-        let after = self.server.usage();
-        let server_usage = match (before, after) {
-            (Some(b), Some(a)) => Some(a.since(&b)),
-            _ => None,
-        };
         Ok(BatchOutcome {
             checksum,
             latency_us: Some(latency),
-            server_usage,
             ..Default::default()
         })
+    }
+
+    fn prepare(&mut self, _workload: &WorkloadSpec, _tasks: u64) -> Result<()> {
+        // The server is stopped: reading its usage (up to a file per thread) is outside the
+        // timed batch, and final.
+        self.before = self.server.usage();
+        Ok(())
+    }
+
+    fn server_usage(&mut self) -> Option<Usage> {
+        let before = self.before.take()?;
+        Some(self.server.usage()?.since(&before))
     }
 
     fn set_task_timeout(&mut self, timeout: Duration) {
