@@ -7,7 +7,8 @@
 //! Between batches the server is stopped (SIGSTOP) and it is continued (SIGCONT) for each batch:
 //! a busy-looping server would otherwise spin on the core the other cells' servers use for the
 //! whole run, and the server's usage is read while it is stopped, so it is exactly the batch's:
-//! CPU time (`/proc/<pid>/stat`, clock ticks) and context switches (summed over
+//! CPU time (summed over `/proc/<pid>/task/*/schedstat`, nanoseconds; `/proc/<pid>/stat` clock
+//! ticks where schedstat is missing) and context switches (summed over
 //! `/proc/<pid>/task/*/status`); off Linux they are not available. The connections are opened,
 //! accepted and used once (one small round trip each) before the server is first stopped, so no
 //! batch pays for accepting them.
@@ -79,11 +80,19 @@ impl ServerProcess {
         // SAFETY: sysconf has no preconditions.
         let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
         let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
-        let (mut vol, mut invol) = (0u64, 0u64);
+        let (mut vol, mut invol, mut run_ns, mut all_threads) = (0u64, 0u64, 0u64, true);
         for task in std::fs::read_dir(format!("/proc/{pid}/task"))
             .ok()?
             .flatten()
         {
+            // Time on CPU in nanoseconds (the first field of schedstat), where the kernel keeps it.
+            match std::fs::read_to_string(task.path().join("schedstat"))
+                .ok()
+                .and_then(|t| t.split_whitespace().next()?.parse::<u64>().ok())
+            {
+                Some(ns) => run_ns += ns,
+                None => all_threads = false,
+            }
             let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
                 continue;
             };
@@ -97,8 +106,15 @@ impl ServerProcess {
             vol += field("voluntary_ctxt_switches:");
             invol += field("nonvoluntary_ctxt_switches:");
         }
+        // Nanoseconds from schedstat when every thread has it (the server's threads live as long
+        // as their connections, so none has exited since the last reading); clock ticks else.
+        let cpu_s = if all_threads && run_ns > 0 {
+            run_ns as f64 / 1e9
+        } else {
+            ticks / hz
+        };
         Some(Usage {
-            cpu_s: ticks / hz,
+            cpu_s,
             voluntary_cs: vol,
             involuntary_cs: invol,
             max_rss_kib: 0,

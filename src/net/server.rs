@@ -212,6 +212,8 @@ fn multiplexing(listener: TcpListener) -> io::Result<()> {
             };
             let mut open = true;
             // Edge-triggered: drain what is readable, then flush as much as the socket takes.
+            // A read shorter than the buffer took everything there was; data arriving later
+            // raises a new edge, so no read that would only say WouldBlock is needed.
             if ev.is_readable() {
                 loop {
                     match c.stream.read(&mut buf) {
@@ -222,6 +224,9 @@ fn multiplexing(listener: TcpListener) -> io::Result<()> {
                         Ok(n) => {
                             upper(&mut buf[..n]);
                             c.out.extend_from_slice(&buf[..n]);
+                            if n < buf.len() {
+                                break;
+                            }
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
