@@ -157,7 +157,7 @@ pub struct NetMetrics {
     pub latency_p999_s: f64,
     /// Slowest round trip.
     pub latency_max_s: f64,
-    /// Median CPU time (user + sys) of the server process per batch (Linux; clock ticks).
+    /// Median CPU time (user + sys) of the server process per batch (Linux; from schedstat, ns).
     pub server_cpu_s: Option<f64>,
     /// `server_cpu_s / tasks`: the server's CPU per round trip.
     pub server_cpu_per_round_trip_s: Option<f64>,
