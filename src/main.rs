@@ -133,7 +133,8 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     let dir = args
         .out
         .unwrap_or_else(|| PathBuf::from("reports").join(&machine.host_slug));
-    measure(&machine, &config, &dir, !args.no_report, args.format)?;
+    let what = format!("preset {}", config.preset);
+    measure(&machine, &config, &what, &dir, !args.no_report, args.format)?;
     Ok(())
 }
 
@@ -156,7 +157,14 @@ fn advise(args: AdviseArgs) -> anyhow::Result<()> {
             .join(&machine.host_slug)
             .join("advise")
     });
-    let results = measure(&machine, &config, &dir, !args.no_report, Format::Png)?;
+    let results = measure(
+        &machine,
+        &config,
+        "advise",
+        &dir,
+        !args.no_report,
+        Format::Png,
+    )?;
     let advice = parbench::advise::advise(&results)
         .context("the run measured no mixed cell, so there is nothing to advise")?;
     print!("{}", parbench::export::table::advice_table(&advice));
@@ -168,6 +176,7 @@ fn advise(args: AdviseArgs) -> anyhow::Result<()> {
 fn measure(
     machine: &MachineInfo,
     config: &parbench::plan::RunConfig,
+    what: &str,
     dir: &std::path::Path,
     report: bool,
     format: Format,
@@ -180,8 +189,7 @@ fn measure(
     let sink = ResultSink::new(&dir, &now_utc());
     let cells = config.cells().len();
     eprintln!(
-        "parbench: preset {}, {} cells × ({} warm-up + {} samples) on {} ({} logical cores); results → {}",
-        config.preset,
+        "parbench: {what}, {} cells × ({} warm-up + {} samples) on {} ({} logical cores); results → {}",
         cells,
         config.warmup,
         config.samples,
