@@ -129,6 +129,31 @@ pub fn encode<T: Serialize>(body: &T) -> Vec<u8> {
     frame
 }
 
+fn bad_magic(got: &[u8]) -> Error {
+    Error::Protocol(format!(
+        "bad frame magic {got:02x?} (expected {:02x?})",
+        MAGIC
+    ))
+}
+
+/// The body length a frame header announces, after checking its magic and the size limit.
+fn frame_len(header: &[u8; 8]) -> Result<usize> {
+    if header[..4] != MAGIC {
+        return Err(bad_magic(&header[..4]));
+    }
+    let len = u32::from_le_bytes(header[4..].try_into().unwrap()) as usize;
+    if len > MAX_FRAME {
+        return Err(Error::Protocol(format!(
+            "frame of {len} bytes exceeds the limit of {MAX_FRAME}"
+        )));
+    }
+    Ok(len)
+}
+
+fn decode_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| Error::Protocol(format!("malformed frame body: {e}")))
+}
+
 /// Reads one frame and decodes its body. `Ok(None)` on a clean end of stream before a frame.
 pub fn read_frame<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> Result<Option<T>> {
     let mut header = [0u8; 8];
@@ -142,25 +167,29 @@ pub fn read_frame<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> Result<Opt
             Err(e) => return Err(Error::Protocol(format!("read failed: {e}"))),
         }
     }
-    if header[..4] != MAGIC {
-        return Err(Error::Protocol(format!(
-            "bad frame magic {:02x?} (expected {:02x?})",
-            &header[..4],
-            MAGIC
-        )));
-    }
-    let len = u32::from_le_bytes(header[4..].try_into().unwrap()) as usize;
-    if len > MAX_FRAME {
-        return Err(Error::Protocol(format!(
-            "frame of {len} bytes exceeds the limit of {MAX_FRAME}"
-        )));
-    }
+    let len = frame_len(&header)?;
     let mut body = vec![0u8; len];
     r.read_exact(&mut body)
         .map_err(|e| Error::Protocol(format!("stream ended inside a frame body: {e}")))?;
-    serde_json::from_slice(&body)
-        .map(Some)
-        .map_err(|e| Error::Protocol(format!("malformed frame body: {e}")))
+    decode_body(&body).map(Some)
+}
+
+/// Decodes the frame at the start of `buf` once all of it is there: `Ok(Some((body, bytes
+/// used)))`, or `Ok(None)` while bytes are missing. A wrong magic is an error as soon as the
+/// bytes that differ have arrived.
+pub fn decode_frame<T: for<'de> Deserialize<'de>>(buf: &[u8]) -> Result<Option<(T, usize)>> {
+    let seen = buf.len().min(MAGIC.len());
+    if buf[..seen] != MAGIC[..seen] {
+        return Err(bad_magic(&buf[..seen]));
+    }
+    let Some(header) = buf.first_chunk::<8>() else {
+        return Ok(None);
+    };
+    let len = frame_len(header)?;
+    match buf.get(8..8 + len) {
+        Some(body) => decode_body(body).map(|body| Some((body, 8 + len))),
+        None => Ok(None),
+    }
 }
 
 /// Runs one request and builds the answer.
@@ -309,6 +338,39 @@ mod tests {
         let mut truncated = encode(&Request::new(1, WorkloadSpec::Noop));
         truncated.truncate(truncated.len() - 2);
         assert!(read_frame::<Request>(&mut truncated.as_slice()).is_err());
+    }
+
+    #[test]
+    fn decode_frame_waits_for_whole_frames_and_rejects_bad_ones_early() {
+        let mut buf = encode(&Request::new(1, WorkloadSpec::Noop));
+        let first = buf.len();
+        buf.extend(encode(&Request::new(
+            2,
+            WorkloadSpec::Cpu { iterations: 7 },
+        )));
+        // Every proper prefix of the first frame: not yet.
+        for cut in 0..first {
+            assert!(
+                decode_frame::<Request>(&buf[..cut]).unwrap().is_none(),
+                "{cut}"
+            );
+        }
+        let (req, used) = decode_frame::<Request>(&buf).unwrap().unwrap();
+        assert_eq!((req.task, used), (1, first));
+        let (req, used) = decode_frame::<Request>(&buf[first..]).unwrap().unwrap();
+        assert_eq!((req.task, used), (2, buf.len() - first));
+        // A wrong first byte is an error at once, not a wait for more.
+        assert!(matches!(
+            decode_frame::<Request>(b"th"),
+            Err(Error::Protocol(m)) if m.contains("bad frame magic")
+        ));
+        let mut huge = MAGIC.to_vec();
+        huge.extend_from_slice(&(1u32 << 30).to_le_bytes());
+        assert!(decode_frame::<Request>(&huge).is_err());
+        let mut bad_body = MAGIC.to_vec();
+        bad_body.extend_from_slice(&2u32.to_le_bytes());
+        bad_body.extend_from_slice(b"{]");
+        assert!(decode_frame::<Request>(&bad_body).is_err());
     }
 
     #[test]

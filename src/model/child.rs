@@ -4,14 +4,14 @@
 //! dropped or a batch fails).
 //!
 //! One shared answer pipe keeps the parent at one file descriptor however many children are alive
-//! (4000 in the `seed-io` preset); a reader thread turns frames into channel messages so the
-//! supervisor can wait with a timeout.
+//! (4000 in the `seed-io` preset); the executor waits on it with `poll` and a timeout, so it can
+//! supervise between answers.
 
 use crate::error::{Error, Result};
-use crate::worker::{Request, Response, encode, read_frame};
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crate::worker::{Request, Response, decode_frame, encode};
 use std::collections::HashMap;
-use std::io::{PipeWriter, Write};
+use std::io::{ErrorKind, PipeReader, PipeWriter, Read, Write};
+use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -21,56 +21,51 @@ pub(crate) const POLL: Duration = Duration::from_millis(100);
 /// How long a dead child's answer may still be in flight in the pipe before it counts as lost.
 const GRACE: Duration = Duration::from_millis(500);
 
-/// The pipe every child of one executor writes its answers to.
+/// The pipe every child of one executor writes its answers to, read by the executor's own thread.
 pub(crate) struct AnswerPipe {
     writer: PipeWriter,
-    answers: Receiver<Result<Response>>,
+    reader: PipeReader,
+    /// Bytes read but not yet decoded: at most one partial frame after [`AnswerPipe::recv`].
+    pending: Vec<u8>,
 }
 
 impl AnswerPipe {
     pub(crate) fn new() -> Result<Self> {
-        let (mut reader, writer) = std::io::pipe().map_err(|source| Error::Spawn {
+        let (reader, writer) = std::io::pipe().map_err(|source| Error::Spawn {
             what: "answer pipe".into(),
             source,
         })?;
-        let (tx, rx) = crossbeam_channel::unbounded();
-        // Detached: it ends when every write end is closed (all children gone, executor dropped).
-        std::thread::Builder::new()
-            .name("parbench-answers".into())
-            .spawn(move || {
-                loop {
-                    match read_frame::<Response>(&mut reader) {
-                        Ok(Some(resp)) => {
-                            if tx.send(Ok(resp)).is_err() {
-                                break;
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                            break;
-                        }
-                    }
-                }
-            })
-            .map_err(|source| Error::Spawn {
-                what: "answer reader thread".into(),
-                source,
-            })?;
         Ok(AnswerPipe {
             writer,
-            answers: rx,
+            reader,
+            pending: Vec::new(),
         })
     }
 
-    /// Waits up to `timeout` for the next answer; `Ok(None)` when none came.
-    pub(crate) fn recv(&self, timeout: Duration) -> Result<Option<Response>> {
-        match self.answers.recv_timeout(timeout) {
-            Ok(Ok(resp)) => Ok(Some(resp)),
-            Ok(Err(e)) => Err(e),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => {
-                Err(Error::Protocol("answer pipe closed unexpectedly".into()))
+    /// Waits up to `timeout` for the next answer; `Ok(None)` when none came (or a signal
+    /// interrupted the wait, so the caller can look at it). A frame that never completes (a
+    /// child died halfway through writing) leaves the caller's supervision to notice the death.
+    pub(crate) fn recv(&mut self, timeout: Duration) -> Result<Option<Response>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some((resp, used)) = decode_frame::<Response>(&self.pending)? {
+                self.pending.drain(..used);
+                return Ok(Some(resp));
+            }
+            if !readable(
+                &self.reader,
+                deadline.saturating_duration_since(Instant::now()),
+            )? {
+                return Ok(None);
+            }
+            let mut chunk = [0u8; 4096];
+            match self.reader.read(&mut chunk) {
+                Ok(0) => return Err(Error::Protocol("answer pipe closed unexpectedly".into())),
+                Ok(n) => self.pending.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == ErrorKind::Interrupted => return Ok(None),
+                Err(e) => {
+                    return Err(Error::Protocol(format!("read from the answer pipe: {e}")));
+                }
             }
         }
     }
@@ -91,6 +86,31 @@ impl AnswerPipe {
             .map_err(spawn_err)?;
         let stdin = child.stdin.take().expect("stdin was piped");
         Ok((child, stdin))
+    }
+}
+
+/// Whether `reader` has bytes (or end of stream) within `timeout`; `false` on timeout or when a
+/// signal interrupted the wait. Waiting here, not in a reader thread, saves a thread wake-up per
+/// answer on the path every task of `processes` takes.
+fn readable(reader: &PipeReader, timeout: Duration) -> Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd: reader.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+    // SAFETY: one valid pollfd, count 1.
+    match unsafe { libc::poll(&mut pfd, 1, ms) } {
+        n if n > 0 => Ok(true),
+        0 => Ok(false),
+        _ => {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == ErrorKind::Interrupted {
+                Ok(false)
+            } else {
+                Err(Error::Protocol(format!("poll on the answer pipe: {e}")))
+            }
+        }
     }
 }
 
@@ -239,5 +259,43 @@ impl Children {
 impl Drop for Children {
     fn drop(&mut self) {
         self.shutdown(Duration::ZERO);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::usage::Usage;
+
+    fn answer(task: u64) -> Vec<u8> {
+        encode(&Response {
+            pid: 7,
+            task,
+            result: Ok(task * 3),
+            usage: Usage::default(),
+        })
+    }
+
+    #[test]
+    fn answers_come_whole_and_in_order_however_the_bytes_arrive() {
+        let mut pipe = AnswerPipe::new().unwrap();
+        let t0 = Instant::now();
+        assert!(pipe.recv(Duration::from_millis(30)).unwrap().is_none());
+        assert!(t0.elapsed() >= Duration::from_millis(30));
+        // Two answers in one write, then a third in two pieces.
+        let mut bytes = answer(1);
+        bytes.extend(answer(2));
+        pipe.writer.write_all(&bytes).unwrap();
+        let third = answer(3);
+        pipe.writer.write_all(&third[..5]).unwrap();
+        for task in [1, 2] {
+            let resp = pipe.recv(Duration::ZERO).unwrap().unwrap();
+            assert_eq!((resp.task, resp.result), (task, Ok(task * 3)));
+        }
+        assert!(pipe.recv(Duration::from_millis(10)).unwrap().is_none());
+        pipe.writer.write_all(&third[5..]).unwrap();
+        assert_eq!(pipe.recv(Duration::ZERO).unwrap().unwrap().task, 3);
+        pipe.writer.write_all(b"garbage").unwrap();
+        assert!(pipe.recv(Duration::ZERO).is_err());
     }
 }
