@@ -25,8 +25,8 @@ use parbench::measure::stats::{median, summarize};
 use parbench::model::{ModelContext, ModelKind};
 use parbench::workload::{MultiplyLoop, Workload, WorkloadSpec, combine};
 use std::collections::HashMap;
-use std::io::{PipeReader, Read, Write};
-use std::os::fd::AsRawFd;
+use std::io::{IsTerminal, PipeReader, Read, Write};
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -77,8 +77,14 @@ fn child(args: &[String]) -> ExitCode {
     let mut frame = [0u8; 16];
     frame[..8].copy_from_slice(&u64::from(std::process::id()).to_le_bytes());
     frame[8..].copy_from_slice(&sum.to_le_bytes());
-    let mut out = std::io::stdout().lock();
-    match out.write_all(&frame).and_then(|()| out.flush()) {
+    // Not through std's line-buffered stdout: it would split a frame holding a newline byte
+    // into two writes, which other children's answers could come between. One write of 16
+    // bytes (< PIPE_BUF) on a duplicate of fd 1 arrives whole.
+    let answer = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .and_then(|fd| std::fs::File::from(fd).write_all(&frame));
+    match answer {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("spawn_floor child: cannot answer: {e}");
@@ -142,6 +148,7 @@ fn measure(args: &Args) -> anyhow::Result<()> {
     );
 
     let pause = Duration::from_millis(args.pause_ms);
+    let tty = std::io::stderr().is_terminal();
     let mut times: HashMap<&str, Vec<f64>> = HashMap::new();
     let mut ratios: HashMap<&str, Vec<f64>> = HashMap::new();
     // Warm-up round, discarded: page cache, lazy binding, the pool's first wake-ups.
@@ -174,9 +181,13 @@ fn measure(args: &Args) -> anyhow::Result<()> {
             times.entry(name).or_default().push(secs);
             ratios.entry(name).or_default().push(base / secs);
         }
-        eprint!("\rspawn_floor: round {round}/{}", args.rounds);
+        if tty {
+            eprint!("\rspawn_floor: round {round}/{}", args.rounds);
+        }
     }
-    eprintln!();
+    if tty {
+        eprintln!();
+    }
 
     let base = median(&times["sequential"]);
     let base_min = summarize(&times["sequential"]).map_or(f64::NAN, |s| s.min);
