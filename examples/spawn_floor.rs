@@ -1,5 +1,5 @@
 //! How close can a process per task get to N cores on this machine? This diagnostic sets parbench's
-//! `processes` model against the cheapest spawn-per-task a Rust program can do, on the same
+//! `processes` model against a minimal spawn-per-task in Rust, on the same
 //! multiply-loop batch, so a shortfall can be pinned on parbench or on the machine.
 //!
 //! Four variants run in shuffled order in every round, each after a short settling pause:
