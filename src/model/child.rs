@@ -25,7 +25,8 @@ const GRACE: Duration = Duration::from_millis(500);
 pub(crate) struct AnswerPipe {
     writer: PipeWriter,
     reader: PipeReader,
-    /// Bytes read but not yet decoded: at most one partial frame after [`AnswerPipe::recv`].
+    /// Bytes read but not handed out yet: whole answers still to come out of
+    /// [`AnswerPipe::recv`], then at most one partial frame.
     pending: Vec<u8>,
 }
 
