@@ -151,7 +151,7 @@ fn measure(args: &Args) -> anyhow::Result<()> {
     let tty = std::io::stderr().is_terminal();
     let mut times: HashMap<&str, Vec<f64>> = HashMap::new();
     let mut ratios: HashMap<&str, Vec<f64>> = HashMap::new();
-    // Warm-up round, discarded: page cache, lazy binding, the pool's first wake-ups.
+    // Round 0 is a warm-up, discarded: page cache, first page faults, the pool's first wake-ups.
     for round in 0..=args.rounds {
         let mut order = Variant::ALL;
         fastrand::shuffle(&mut order);
