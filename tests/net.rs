@@ -50,12 +50,7 @@ fn every_server_design_echoes_upper_case_exactly() {
 #[test]
 fn servers_stop_and_release_their_port_when_the_cell_ends_even_after_a_failure() {
     let spec = WorkloadSpec::TcpEcho { message_bytes: 32 };
-    for model in [
-        "blocking-threads",
-        "nonblocking-poll",
-        "multiplexing",
-        "async",
-    ] {
+    for model in ModelKind::ECHO_SERVERS.map(ModelKind::name) {
         let mut ex = EchoModel::start(&crate::parbench_exe(), model, 2).unwrap();
         let (port, pid) = (ex.port(), ex.server_pid());
         parbench::model::Executor::run_batch(&mut ex, &spec, 10).unwrap();
@@ -81,12 +76,7 @@ fn servers_stop_and_release_their_port_when_the_cell_ends_even_after_a_failure()
 #[test]
 fn a_client_that_disconnects_mid_request_does_not_stop_the_server() {
     let spec = WorkloadSpec::TcpEcho { message_bytes: 64 };
-    for model in [
-        "blocking-threads",
-        "nonblocking-poll",
-        "multiplexing",
-        "async",
-    ] {
+    for model in ModelKind::ECHO_SERVERS.map(ModelKind::name) {
         let mut ex = EchoModel::start(&crate::parbench_exe(), model, 2).unwrap();
         let port = ex.port();
         for _ in 0..3 {

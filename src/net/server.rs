@@ -12,19 +12,12 @@
 //! `PORT <n>` on stdout, and exits when its stdin ends (its parent closed it or died). A client
 //! that disconnects, even mid-message, only ends its own connection.
 
+use crate::model::ModelKind;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
 /// Read buffer per connection.
 const BUF: usize = 64 * 1024;
-
-/// The server designs, by their model names.
-pub const MODELS: [&str; 4] = [
-    "blocking-threads",
-    "nonblocking-poll",
-    "multiplexing",
-    "async",
-];
 
 fn listen() -> io::Result<TcpListener> {
     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
@@ -40,13 +33,16 @@ fn upper(buf: &mut [u8]) {
 
 /// Entry point of `parbench echo-server --model <model>`; returns the exit code.
 pub fn serve_main(model: &str) -> i32 {
-    if !MODELS.contains(&model) {
-        eprintln!(
-            "parbench echo-server: unknown model '{model}' (expected one of: {})",
-            MODELS.join(", ")
-        );
-        return 2;
-    }
+    let kind = match model.parse::<ModelKind>() {
+        Ok(kind) if kind.serves_tcp() => kind,
+        _ => {
+            eprintln!(
+                "parbench echo-server: unknown model '{model}' (expected one of: {})",
+                ModelKind::ECHO_SERVERS.map(ModelKind::name).join(", ")
+            );
+            return 2;
+        }
+    };
     // Before any thread exists, so every server thread inherits it.
     super::pin_current_thread(&super::split_cpus().0);
     let listener = match listen() {
@@ -69,10 +65,10 @@ pub fn serve_main(model: &str) -> i32 {
         }
         std::process::exit(0);
     });
-    let result = match model {
-        "blocking-threads" => blocking_threads(listener),
-        "nonblocking-poll" => nonblocking_poll(listener),
-        "multiplexing" => multiplexing(listener),
+    let result = match kind {
+        ModelKind::BlockingThreads => blocking_threads(listener),
+        ModelKind::NonblockingPoll => nonblocking_poll(listener),
+        ModelKind::Multiplexing => multiplexing(listener),
         _ => async_tokio(listener),
     };
     match result {
