@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::worker::{Request, Response, decode_frame, encode};
 use std::collections::HashMap;
 use std::io::{ErrorKind, PipeReader, PipeWriter, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 /// How often the supervisor looks for children that died without answering.
 pub(crate) const POLL: Duration = Duration::from_millis(100);
 /// How long a dead child's answer may still be in flight in the pipe before it counts as lost.
-const GRACE: Duration = Duration::from_millis(500);
+pub(crate) const GRACE: Duration = Duration::from_millis(500);
 
 /// The pipe every child of one executor writes its answers to, read by the executor's own thread.
 pub(crate) struct AnswerPipe {
@@ -53,10 +53,8 @@ impl AnswerPipe {
                 self.pending.drain(..used);
                 return Ok(Some(resp));
             }
-            if !readable(
-                &self.reader,
-                deadline.saturating_duration_since(Instant::now()),
-            )? {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if !readable(self.reader.as_raw_fd(), left)? {
                 return Ok(None);
             }
             let mut chunk = [0u8; 4096];
@@ -90,12 +88,13 @@ impl AnswerPipe {
     }
 }
 
-/// Whether `reader` has bytes (or end of stream) within `timeout`; `false` on timeout or when a
-/// signal interrupted the wait. Waiting here, not in a reader thread, saves a thread wake-up per
-/// answer on the path every task of `processes` takes.
-fn readable(reader: &PipeReader, timeout: Duration) -> Result<bool> {
+/// Whether the answer pipe's read end `fd` has bytes (or end of stream) within `timeout`; `false`
+/// on timeout or when a signal interrupted the wait. The process models wait here, in their own
+/// thread, rather than in a reader thread: one wake-up less per answer, on the path every task
+/// of `processes` takes.
+pub(crate) fn readable(fd: RawFd, timeout: Duration) -> Result<bool> {
     let mut pfd = libc::pollfd {
-        fd: reader.as_raw_fd(),
+        fd,
         events: libc::POLLIN,
         revents: 0,
     };

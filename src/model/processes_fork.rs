@@ -7,6 +7,7 @@
 //! Unix only. Supervision as for the other process models: a child that dies without answering
 //! is an error, every child is reaped, and a failing batch kills and reaps the rest.
 
+use super::child::{GRACE, POLL, readable};
 use super::{BatchOutcome, Executor};
 use crate::error::{Error, Result};
 use crate::workload::{WorkloadSpec, combine};
@@ -16,8 +17,6 @@ use std::time::{Duration, Instant};
 const MAGIC: [u8; 4] = *b"PBF1";
 /// magic, pid (u32), task (u64), checksum (u64), little endian: one atomic pipe write.
 const RECORD: usize = 24;
-const POLL_MS: i32 = 100;
-const GRACE: Duration = Duration::from_millis(500);
 
 fn os_err(what: &str) -> Error {
     Error::Spawn {
@@ -82,23 +81,9 @@ impl ProcessesForkModel {
         Ok(pid as u32)
     }
 
-    /// Waits up to POLL_MS for answers and appends the complete records to `out`.
+    /// Waits up to [`POLL`] for answers and appends the complete records to `out`.
     fn read_answers(&self, buf: &mut Vec<u8>, out: &mut Vec<(u32, u64, u64)>) -> Result<()> {
-        let mut pfd = libc::pollfd {
-            fd: self.read_fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        let ready = unsafe { libc::poll(&mut pfd, 1, POLL_MS) };
-        if ready < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                return Ok(());
-            }
-            return Err(Error::Protocol(format!("poll on the answer pipe: {e}")));
-        }
-        if ready == 0 {
+        if !readable(self.read_fd, POLL)? {
             return Ok(());
         }
         let mut chunk = [0u8; 4096];
