@@ -95,13 +95,24 @@ pub fn reset_peak_rss() -> bool {
     }
 }
 
+/// The first number after `key` on the line of `/proc` text (`status`, `meminfo`) that starts
+/// with it: `proc_field(status, "VmHWM:")` is the peak RSS in KiB.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) fn proc_field(text: &str, key: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// This process's peak RSS in KiB since start or since the last successful [`reset_peak_rss`].
 pub fn current_peak_rss_kib() -> u64 {
     #[cfg(target_os = "linux")]
     {
         if let Ok(status) = std::fs::read_to_string("/proc/self/status")
-            && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
-            && let Some(kib) = line.split_whitespace().nth(1).and_then(|v| v.parse().ok())
+            && let Some(kib) = proc_field(&status, "VmHWM:")
         {
             return kib;
         }
@@ -112,6 +123,18 @@ pub fn current_peak_rss_kib() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proc_field_reads_the_first_number_of_its_line() {
+        let status = "Name:\tparbench\nUid:\t1000\t1000\t1000\t1000\nVmHWM:\t    5600 kB\n\
+                      voluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t3\n";
+        assert_eq!(proc_field(status, "Uid:"), Some(1000));
+        assert_eq!(proc_field(status, "VmHWM:"), Some(5600));
+        assert_eq!(proc_field(status, "voluntary_ctxt_switches:"), Some(12));
+        assert_eq!(proc_field(status, "nonvoluntary_ctxt_switches:"), Some(3));
+        assert_eq!(proc_field(status, "Name:"), None);
+        assert_eq!(proc_field(status, "Threads:"), None);
+    }
     use std::hint::black_box;
 
     #[test]

@@ -96,13 +96,7 @@ impl ServerProcess {
             let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
                 continue;
             };
-            let field = |k: &str| {
-                status
-                    .lines()
-                    .find_map(|l| l.strip_prefix(k))
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .unwrap_or(0)
-            };
+            let field = |k: &str| crate::measure::usage::proc_field(&status, k).unwrap_or(0);
             vol += field("voluntary_ctxt_switches:");
             invol += field("nonvoluntary_ctxt_switches:");
         }
