@@ -14,7 +14,8 @@
 //! - [`analysis`]: scaling analytics; [`advise`]: the pool size a mixed workload wants; [`chart`] and [`report`]: charts and report folders;
 //! - [`export`]: human-readable output; [`console`]: progress on a terminal;
 //! - [`interrupt`]: SIGINT/SIGTERM handling; [`limits`]: process, thread and memory limits
-//!   checked before a run.
+//!   checked before a run; [`spawn`]: the one place threads are started, so a refused start is
+//!   an error.
 //!
 //! The `parbench` binary is a thin command-line layer over these.
 #![deny(missing_docs)]
@@ -35,6 +36,7 @@ pub mod net;
 pub mod plan;
 pub mod report;
 pub mod result;
+pub mod spawn;
 pub mod store;
 pub mod worker;
 pub mod workload;

@@ -327,7 +327,7 @@ fn limits_fail_fast_naming_the_limit_and_what_fits() {
     };
     let (code, err) = run(
         libc::RLIMIT_NPROC,
-        100_000,
+        2_000,
         &["--models", "processes", "--workers", "200000"],
     );
     assert_eq!(code, Some(2), "{err}");
@@ -352,6 +352,146 @@ fn limits_fail_fast_naming_the_limit_and_what_fits() {
         err.contains("RLIMIT_AS") && err.contains("--stack-size"),
         "{err}"
     );
+}
+
+/// One error line, the cell named, no panic.
+fn assert_one_clean_error(err: &str, says: &[&str]) {
+    let errors = err
+        .lines()
+        .filter(|l| l.starts_with("parbench: error"))
+        .count();
+    assert_eq!(errors, 1, "{err}");
+    for s in says {
+        assert!(err.contains(s), "{s:?} in {err}");
+    }
+    assert!(
+        !err.contains("panicked") && !err.contains("fatal runtime error"),
+        "{err}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn thousands_of_threads_beyond_the_memory_map_limit_are_refused_before_anything_starts() {
+    // Every thread costs at least two mappings (its stack and guard page), so this many can
+    // never fit under vm.max_map_count: whichever limit is tightest, the run is refused.
+    let Ok(text) = std::fs::read_to_string("/proc/sys/vm/max_map_count") else {
+        return;
+    };
+    let max_maps: u64 = text.trim().parse().unwrap();
+    let n = (max_maps / 2 + 1).to_string();
+    for model in ["threads", "gil", "async"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mark = marker();
+        let t0 = Instant::now();
+        let out = parbench(&mark)
+            .args([
+                "run",
+                "--workload",
+                "io",
+                "--models",
+                model,
+                "--workers",
+                &n,
+            ])
+            .args([
+                "--samples",
+                "1",
+                "--stack-size",
+                "64k",
+                "--no-report",
+                "--out",
+            ])
+            .arg(dir.path())
+            .timeout(Duration::from_secs(30))
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_one_clean_error(&err, &[&format!("io/{model} N={n}"), "at most N ="]);
+        if max_maps < 1 << 20 {
+            // Below the other limits of a usual machine: the mappings are the tightest.
+            assert!(err.contains("vm.max_map_count"), "{err}");
+            assert!(err.contains("sysctl -w vm.max_map_count="), "{err}");
+        }
+        assert!(!dir.path().join("latest.json").exists(), "nothing ran");
+        assert_no_leftovers(&mark);
+    }
+}
+
+#[test]
+fn a_thread_the_os_refuses_is_the_cells_error_and_the_results_so_far_are_saved() {
+    // `threads` starts 6 threads per batch: the 13th start is in the third batch.
+    let dir = tempfile::tempdir().unwrap();
+    let mark = marker();
+    let out = parbench(&mark)
+        .env(parbench::spawn::FAULT_ENV, "13")
+        .args([
+            "run",
+            "--workload",
+            "noop",
+            "--models",
+            "sequential,threads",
+        ])
+        .args([
+            "--workers",
+            "2",
+            "--tasks",
+            "6",
+            "--samples",
+            "4",
+            "--warmup",
+            "0",
+        ])
+        .args(["--settle-ms", "0", "--no-report", "--out"])
+        .arg(dir.path())
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_one_clean_error(
+        &err,
+        &[
+            "noop/threads N=2",
+            "cannot start thread parbench-task-",
+            "Resource temporarily unavailable",
+        ],
+    );
+    let saved = load(&dir.path().join("latest.json")).unwrap();
+    assert!(!saved.complete);
+    let threads = saved
+        .cells
+        .iter()
+        .find(|c| c.model.name() == "threads")
+        .unwrap();
+    assert_eq!(
+        threads.samples_s.len(),
+        2,
+        "the two batches before the fault"
+    );
+    assert_no_leftovers(&mark);
+
+    // Pools start their threads before the first batch: the second start fails.
+    for model in ["thread-pool", "rayon", "gil", "async", "async-blocking"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = parbench(&mark)
+            .env(parbench::spawn::FAULT_ENV, "2")
+            .args(noop_run(dir.path(), model, &[]))
+            .timeout(Duration::from_secs(30))
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_one_clean_error(&err, &[&format!("noop/{model} N=2"), "cannot start"]);
+        let saved = load(&dir.path().join("latest.json")).unwrap();
+        assert!(!saved.complete, "{model}");
+        assert_no_leftovers(&mark);
+    }
 }
 
 #[test]

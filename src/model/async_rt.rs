@@ -31,16 +31,17 @@ impl AsyncModel {
         if let Some(bytes) = stack_size {
             builder.thread_stack_size(bytes);
         }
-        let runtime = builder
+        builder
             .worker_threads(workers)
             .max_blocking_threads(workers)
             .thread_name("parbench-async")
-            .enable_time()
-            .build()
-            .map_err(|source| Error::Spawn {
-                what: format!("tokio runtime with {workers} workers"),
-                source,
-            })?;
+            .enable_time();
+        // tokio panics when the OS refuses it a worker thread: that becomes the model's error.
+        let runtime = crate::spawn::catch_refused(
+            &format!("tokio runtime with {workers} workers"),
+            workers,
+            move || builder.build(),
+        )?;
         Ok(AsyncModel {
             runtime,
             offload_compute,
@@ -49,24 +50,27 @@ impl AsyncModel {
 }
 
 /// Runs `f` inline or on the blocking pool.
-async fn compute(offload: bool, f: impl FnOnce() -> u64 + Send + 'static) -> u64 {
+async fn compute(offload: bool, f: impl FnOnce() -> u64 + Send + 'static) -> Result<u64> {
     if offload {
+        // When the OS refuses tokio its first blocking thread, spawn_blocking panics and so
+        // does this task: the batch reports it as an error (see run_batch). Later refusals
+        // only queue the task for the blocking threads that exist.
         tokio::task::spawn_blocking(f)
             .await
-            .expect("compute tasks do not panic")
+            .map_err(|e| crate::spawn::tokio_task_error("a tokio blocking thread", e))
     } else {
-        f()
+        Ok(f())
     }
 }
 
 /// One task as a future.
-async fn task(spec: WorkloadSpec, index: u64, offload: bool) -> u64 {
-    match spec {
+async fn task(spec: WorkloadSpec, index: u64, offload: bool) -> Result<u64> {
+    Ok(match spec {
         WorkloadSpec::Cpu { iterations } => {
             compute(offload, move || {
                 MultiplyLoop::new(iterations).run_task(index)
             })
-            .await
+            .await?
         }
         WorkloadSpec::Io { sleep_ms } => {
             tokio::time::sleep(Duration::from_millis(sleep_ms)).await;
@@ -77,11 +81,11 @@ async fn task(spec: WorkloadSpec, index: u64, offload: bool) -> u64 {
             iterations, io_ms, ..
         } => {
             let t = MixedTask::new(iterations, io_ms);
-            let c = compute(offload, move || t.compute().run_task(index)).await;
+            let c = compute(offload, move || t.compute().run_task(index)).await?;
             tokio::time::sleep(Duration::from_millis(io_ms)).await;
             combine(c, MixedTask::io_checksum(index))
         }
-    }
+    })
 }
 
 impl Executor for AsyncModel {
@@ -93,10 +97,13 @@ impl Executor for AsyncModel {
                 .collect();
             let mut checksum = 0;
             for h in handles {
-                checksum = combine(checksum, h.await.expect("tasks do not panic"));
+                let c = h
+                    .await
+                    .map_err(|e| crate::spawn::tokio_task_error("an async task", e))??;
+                checksum = combine(checksum, c);
             }
-            checksum
-        });
+            Ok::<_, Error>(checksum)
+        })?;
         Ok(BatchOutcome {
             checksum,
             ..Default::default()

@@ -141,19 +141,21 @@ impl PythonModel {
         let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().expect("stdout was piped"));
         let (tx, lines) = crossbeam_channel::unbounded();
-        std::thread::Builder::new()
-            .name("parbench-python".into())
-            .spawn(move || {
-                for line in stdout.lines() {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
+        let reader = crate::spawn::thread("parbench-python", None, move || {
+            for line in stdout.lines() {
+                if tx.send(line).is_err() {
+                    break;
                 }
-            })
-            .map_err(|source| Error::Spawn {
-                what: "Python reader thread".into(),
-                source,
-            })?;
+            }
+        });
+        if let Err(e) = reader {
+            // SAFETY: killing the process group this driver leads (its pid is the group id).
+            unsafe {
+                libc::kill(-(child.id() as i32), libc::SIGKILL);
+            }
+            let _ = child.wait();
+            return Err(e);
+        }
         let mut m = PythonModel {
             model,
             child,

@@ -2,7 +2,7 @@
 //! The pool is built by [`RayonModel::start`], outside the timed region.
 
 use super::{BatchOutcome, Executor};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::workload::{WorkloadSpec, combine};
 use rayon::prelude::*;
 
@@ -16,19 +16,9 @@ impl RayonModel {
     /// Builds a pool of `workers` threads.
     /// `stack_size` bytes of stack per thread (rayon's default when `None`).
     pub fn start(workers: usize, stack_size: Option<usize>) -> Result<Self> {
-        let mut builder = rayon::ThreadPoolBuilder::new();
-        if let Some(bytes) = stack_size {
-            builder = builder.stack_size(bytes);
-        }
-        let pool = builder
-            .num_threads(workers)
-            .thread_name(|i| format!("parbench-rayon-{i}"))
-            .build()
-            .map_err(|e| Error::Spawn {
-                what: format!("rayon pool of {workers} threads"),
-                source: std::io::Error::other(e.to_string()),
-            })?;
-        Ok(RayonModel { pool })
+        Ok(RayonModel {
+            pool: crate::spawn::rayon_pool(workers, stack_size, "rayon")?,
+        })
     }
 }
 

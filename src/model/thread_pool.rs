@@ -4,7 +4,7 @@
 //! takes a lock around each task ([`ThreadPoolModel::start_with`]).
 
 use super::{BatchOutcome, Executor};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::workload::{WorkloadSpec, combine};
 use crossbeam_channel::{Receiver, Sender};
 use std::sync::Arc;
@@ -42,32 +42,26 @@ impl ThreadPoolModel {
     ) -> Result<Self> {
         let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<(WorkloadSpec, u64)>();
         let (results_tx, results_rx) = crossbeam_channel::unbounded();
-        let mut threads = Vec::with_capacity(workers);
+        // Built before its threads, so that when one cannot start, dropping the pool closes
+        // the queue and joins those already started.
+        let mut pool = ThreadPoolModel {
+            jobs: Some(jobs_tx),
+            results: results_rx,
+            threads: Vec::with_capacity(workers),
+        };
         for i in 0..workers {
             let (jobs, results, runner) = (jobs_rx.clone(), results_tx.clone(), runner.clone());
-            let mut builder = std::thread::Builder::new().name(format!("parbench-{name}-{i}"));
-            if let Some(bytes) = stack_size {
-                builder = builder.stack_size(bytes);
-            }
-            let handle = builder
-                .spawn(move || {
+            let name = format!("parbench-{name}-{i}");
+            pool.threads
+                .push(crate::spawn::thread(&name, stack_size, move || {
                     for (workload, task) in jobs {
                         if results.send(runner(&workload, task)).is_err() {
                             break;
                         }
                     }
-                })
-                .map_err(|source| Error::Spawn {
-                    what: format!("{name} thread {} of {workers}", i + 1),
-                    source,
-                })?;
-            threads.push(handle);
+                })?);
         }
-        Ok(ThreadPoolModel {
-            jobs: Some(jobs_tx),
-            results: results_rx,
-            threads,
-        })
+        Ok(pool)
     }
 }
 

@@ -10,7 +10,7 @@
 //! (seen with `sched_getcpu`, see the closing note of issue 2).
 
 use super::{BatchOutcome, Executor};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::workload::{WorkloadSpec, combine};
 use crossbeam_channel::Sender;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,12 +48,11 @@ impl<'a> Chain<'a> {
     /// Starts the thread for `task`; it runs the task, starts the thread of the next unclaimed
     /// task, reports, and exits.
     fn spawn<'scope>(&'scope self, scope: &'scope Scope<'scope, 'a>, task: u64) -> Result<()> {
-        let mut builder = std::thread::Builder::new().name(format!("parbench-task-{task}"));
-        if let Some(bytes) = self.stack_size {
-            builder = builder.stack_size(bytes);
-        }
-        builder
-            .spawn_scoped(scope, move || {
+        crate::spawn::scoped(
+            scope,
+            &format!("parbench-task-{task}"),
+            self.stack_size,
+            move || {
                 let checksum = self.workload.run_task(task);
                 let next = self.next.fetch_add(1, Ordering::Relaxed);
                 if next < self.tasks
@@ -63,12 +62,9 @@ impl<'a> Chain<'a> {
                     let _ = self.done.send(Err(e));
                 }
                 let _ = self.done.send(Ok(checksum));
-            })
-            .map(|_| ())
-            .map_err(|source| Error::Spawn {
-                what: format!("thread for task {task}"),
-                source,
-            })
+            },
+        )
+        .map(|_| ())
     }
 }
 

@@ -33,16 +33,15 @@ impl EchoClient {
     pub fn connect(port: u16, connections: usize) -> Result<Self> {
         let cpus = super::split_cpus().1;
         let threads = cpus.len().max(1);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder
             .worker_threads(threads)
             .on_thread_start(move || super::pin_current_thread(&cpus))
             .enable_all()
-            .thread_name("echo-client")
-            .build()
-            .map_err(|source| Error::Spawn {
-                what: "tcp-echo client runtime".into(),
-                source,
-            })?;
+            .thread_name("echo-client");
+        let runtime = crate::spawn::catch_refused("tcp-echo client runtime", threads, move || {
+            builder.build()
+        })?;
         let conns = runtime.block_on(async {
             let mut conns = Vec::with_capacity(connections);
             for i in 0..connections {

@@ -44,17 +44,18 @@ impl ServerProcess {
             })?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("stdout was piped");
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
+        // Owns the child from here: an error below kills and reaps it.
         let mut server = ServerProcess {
             child,
             stdin,
             port: 0,
         };
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        crate::spawn::thread("parbench-echo-port", None, move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        })?;
         let line = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default();
         server.port = line
             .trim()

@@ -56,7 +56,7 @@ pub fn serve_main(model: &str) -> i32 {
     println!("PORT {port}");
     let _ = io::stdout().flush();
     // The parent holds our stdin: its end (close or death) ends the server.
-    std::thread::spawn(|| {
+    let watch = crate::spawn::thread("echo-stdin", None, || {
         let mut sink = [0u8; 64];
         while let Ok(n) = io::stdin().read(&mut sink) {
             if n == 0 {
@@ -65,6 +65,10 @@ pub fn serve_main(model: &str) -> i32 {
         }
         std::process::exit(0);
     });
+    if let Err(e) = watch {
+        eprintln!("parbench echo-server: {e}");
+        return 1;
+    }
     let result = match kind {
         ModelKind::BlockingThreads => blocking_threads(listener),
         ModelKind::NonblockingPoll => nonblocking_poll(listener),
@@ -81,10 +85,12 @@ pub fn serve_main(model: &str) -> i32 {
 }
 
 fn blocking_threads(listener: TcpListener) -> io::Result<()> {
-    for stream in listener.incoming() {
+    for (i, stream) in listener.incoming().enumerate() {
         let Ok(mut stream) = stream else { continue };
         let _ = stream.set_nodelay(true);
-        std::thread::spawn(move || {
+        // A thread the OS refuses closes its connection (the client reports the cell failed)
+        // and ends the server with the reason on stderr.
+        crate::spawn::thread(&format!("echo-conn-{i}"), None, move || {
             let mut buf = vec![0u8; BUF];
             loop {
                 let n = match stream.read(&mut buf) {
@@ -96,7 +102,8 @@ fn blocking_threads(listener: TcpListener) -> io::Result<()> {
                     break;
                 }
             }
-        });
+        })
+        .map_err(|e| io::Error::other(e.to_string()))?;
     }
     Ok(())
 }
@@ -267,10 +274,12 @@ fn multiplexing(listener: TcpListener) -> io::Result<()> {
 fn async_tokio(listener: TcpListener) -> io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     listener.set_nonblocking(true)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_io()
-        .thread_name("echo-async")
-        .build()?;
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_io().thread_name("echo-async");
+    let rt = crate::spawn::catch_refused("the echo server's tokio runtime", 0, move || {
+        builder.build()
+    })
+    .map_err(|e| io::Error::other(e.to_string()))?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         loop {
