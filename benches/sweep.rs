@@ -7,16 +7,13 @@
 //! filter is given (`cargo bench -- cpu/rayon`) it runs only if the filter matches "sweep".
 
 use parbench::chart::render::Format;
-use parbench::console::Progress;
 use parbench::export::fmt_duration;
 use parbench::export::table::results_table;
 use parbench::machine::MachineInfo;
-use parbench::measure::runner::{now_utc, run};
 use parbench::model::ModelContext;
 use parbench::plan::preset_from_env;
-use parbench::report::write_report;
 use parbench::result::RunResults;
-use parbench::store::ResultSink;
+use parbench::session::Session;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -78,39 +75,29 @@ fn sweep() -> anyhow::Result<()> {
     let dir = std::env::var_os("PARBENCH_OUT")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new("reports").join(&machine.host_slug));
-    let sink = ResultSink::new(&dir, &now_utc());
-    eprintln!(
-        "parbench sweep: preset {preset} ({} cells × {} rounds) on {}; results → {}",
-        config.cells().len(),
-        config.warmup + config.samples,
-        machine.hostname,
-        dir.display()
-    );
     let t0 = Instant::now();
-    let ctx = ModelContext {
-        worker_exe: Some(env!("CARGO_BIN_EXE_parbench").into()),
-        ..Default::default()
-    };
-    let mut progress = Progress::new(sink.clone(), config.warmup);
-    let results = run(&config, &machine, &ctx, &mut progress);
-    progress.finish();
-    let results = results?;
-    let measured = t0.elapsed();
-    print!("{}", results_table(&results));
-    let report = write_report(
-        std::slice::from_ref(&results),
-        std::slice::from_ref(&sink.run_file),
-        &dir,
-        Format::Png,
-    )?;
+    let measured = Session {
+        machine: &machine,
+        config: &config,
+        dir: &dir,
+        what: &format!("sweep of preset {preset}"),
+        ctx: ModelContext {
+            worker_exe: Some(env!("CARGO_BIN_EXE_parbench").into()),
+            ..Default::default()
+        },
+    }
+    .measure()?;
+    let took = t0.elapsed();
+    print!("{}", results_table(&measured.results));
+    let report = measured.report(Format::Png)?;
     println!();
     for (_, v) in report.analyses.iter().flat_map(|a| &a.verdicts) {
         println!("{v}");
     }
-    print_criterion_comparison(&results);
+    print_criterion_comparison(&measured.results);
     println!(
         "\nparbench sweep: measured in {:.0} s; report in {} ({} files): {}",
-        measured.as_secs_f64(),
+        took.as_secs_f64(),
         dir.display(),
         report.files.len(),
         dir.join("summary.md").display()

@@ -129,6 +129,14 @@ pub enum Error {
         /// What went wrong.
         inner: Box<Error>,
     },
+    /// A run that stopped after some results were saved (a failed cell, a signal).
+    #[error("run stopped; what was measured is in {}: {inner}", saved.display())]
+    Stopped {
+        /// The result file holding what was measured.
+        saved: PathBuf,
+        /// Why it stopped.
+        inner: Box<Error>,
+    },
     /// A result file of a schema version this build does not read.
     #[error("{}: schema_version {found} is not supported (this parbench reads {supported})", path.display())]
     SchemaVersion {
@@ -142,10 +150,10 @@ pub enum Error {
 }
 
 impl Error {
-    /// The error itself, or the one inside [`Error::InCell`].
+    /// The error itself, or the one inside [`Error::InCell`] or [`Error::Stopped`].
     pub fn root(&self) -> &Error {
         match self {
-            Error::InCell { inner, .. } => inner.root(),
+            Error::InCell { inner, .. } | Error::Stopped { inner, .. } => inner.root(),
             e => e,
         }
     }

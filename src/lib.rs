@@ -12,7 +12,8 @@
 //! - [`measure`]: running cells, statistics and OS usage counters;
 //! - [`result`] and [`store`]: the result file and its atomic storage;
 //! - [`analysis`]: scaling analytics; [`advise`]: the pool size a mixed workload wants; [`chart`] and [`report`]: charts and report folders;
-//! - [`export`]: human-readable output; [`console`]: progress on a terminal;
+//! - [`export`]: human-readable output; [`console`]: progress on a terminal; [`session`]: one
+//!   measuring session (plan → run → save → report) for the binary and the benches;
 //! - [`interrupt`]: SIGINT/SIGTERM handling; [`limits`]: process, thread and memory limits
 //!   checked before a run; [`spawn`]: the one place threads are started, so a refused start is
 //!   an error.
@@ -36,6 +37,7 @@ pub mod net;
 pub mod plan;
 pub mod report;
 pub mod result;
+pub mod session;
 pub mod spawn;
 pub mod store;
 pub mod worker;

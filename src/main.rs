@@ -12,11 +12,10 @@ use cli::{
 use parbench::chart::render::Format;
 use parbench::export::table::{machine_table, results_table};
 use parbench::machine::MachineInfo;
-use parbench::measure::runner::{self, now_utc};
 use parbench::model::ModelContext;
 use parbench::plan::{Overrides, build_config};
 use parbench::report::write_report;
-use parbench::store::ResultSink;
+use parbench::session::Session;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -181,37 +180,16 @@ fn measure(
     report: bool,
     format: Format,
 ) -> anyhow::Result<parbench::result::RunResults> {
-    let dir = dir.to_path_buf();
-    if dir.exists() && !dir.is_dir() {
-        return Err(UsageError(format!("--out {} is not a folder", dir.display())).into());
+    let measured = Session {
+        machine,
+        config,
+        dir,
+        what,
+        ctx: ModelContext::default(),
     }
-    parbench::interrupt::install()?;
-    let sink = ResultSink::new(&dir, &now_utc());
-    let cells = config.cells().len();
-    eprintln!(
-        "parbench: {what}, {} cells × ({} warm-up + {} samples) on {} ({} logical cores); results → {}",
-        cells,
-        config.warmup,
-        config.samples,
-        machine.hostname,
-        machine.logical_cores,
-        sink.run_file.display()
-    );
-    let mut observer = parbench::console::Progress::new(sink.clone(), config.warmup);
-    let results = runner::run(config, machine, &ModelContext::default(), &mut observer);
-    observer.finish();
-    let results = match results {
-        Ok(r) => r,
-        // Refused before anything ran (a limit, a bad plan): nothing was saved.
-        Err(e) if !sink.run_file.exists() => return Err(e.into()),
-        Err(e) => {
-            return Err(anyhow::Error::new(e).context(format!(
-                "run stopped; what was measured is in {}",
-                sink.run_file.display()
-            )));
-        }
-    };
-    print!("{}", results_table(&results));
+    .measure()?;
+    let (results, sink) = (&measured.results, &measured.sink);
+    print!("{}", results_table(results));
     eprintln!(
         "parbench: results written to {} and {}",
         sink.run_file.display(),
@@ -219,13 +197,9 @@ fn measure(
     );
     if report {
         let t0 = std::time::Instant::now();
-        let rep = write_report(
-            std::slice::from_ref(&results),
-            std::slice::from_ref(&sink.run_file),
-            &dir,
-            format,
-        )
-        .context("the results are saved, but the report failed")?;
+        let rep = measured
+            .report(format)
+            .context("the results are saved, but the report failed")?;
         print_verdicts(&rep);
         eprintln!(
             "parbench: report ({} files, {:.2} s) in {}; open {}",
@@ -243,7 +217,7 @@ fn measure(
             results.failures.join("; ")
         );
     }
-    Ok(results)
+    Ok(measured.results)
 }
 
 fn baseline(args: BaselineArgs) -> anyhow::Result<()> {

@@ -120,6 +120,32 @@ fn drop_unavailable(config: &mut RunConfig) -> Vec<String> {
     notes
 }
 
+/// A plan as it will run on this machine.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The plan: validated, every `mixed` workload calibrated, unavailable models dropped.
+    pub config: RunConfig,
+    /// One line per model dropped because this machine cannot run it.
+    pub notes: Vec<String>,
+    /// Whether a `mixed` workload was calibrated just now.
+    pub calibrated: bool,
+}
+
+/// Validates `config`, calibrates its `mixed` workloads on this machine and drops the models
+/// this machine cannot run (no `python3`, no fork), as [`run`] does before measuring; the
+/// criterion bench uses it for its cells.
+pub fn prepare(config: &RunConfig) -> Result<Prepared> {
+    config.validate()?;
+    let mut config = config.clone();
+    let calibrated = crate::measure::calibrate::calibrate(&mut config);
+    let notes = drop_unavailable(&mut config);
+    Ok(Prepared {
+        config,
+        notes,
+        calibrated,
+    })
+}
+
 /// Measures every cell of `config` on this machine.
 pub fn run(
     config: &RunConfig,
@@ -127,9 +153,12 @@ pub fn run(
     ctx: &ModelContext,
     observer: &mut dyn Observer,
 ) -> Result<RunResults> {
-    config.validate()?;
-    let mut config = config.clone();
-    if crate::measure::calibrate::calibrate(&mut config) {
+    let Prepared {
+        config,
+        notes,
+        calibrated,
+    } = prepare(config)?;
+    if calibrated {
         for w in &config.workloads {
             if let crate::workload::WorkloadSpec::Mixed { .. } = w.spec {
                 observer.notice(&format!("mixed calibrated: {}", w.spec.describe(w.tasks)));
@@ -141,7 +170,6 @@ pub fn run(
         stack_size: config.stack_size.or(ctx.stack_size),
         ..ctx.clone()
     };
-    let notes = drop_unavailable(&mut config);
     for n in &notes {
         observer.notice(n);
     }
