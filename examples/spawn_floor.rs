@@ -21,8 +21,8 @@
 //! (Unix only: the floor's child writes to an inherited pipe and is waited for with `poll`.)
 
 use clap::Parser;
-use parbench::measure::stats::{median, summarize};
 use parbench::model::{ModelContext, ModelKind};
+use parbench::stats::{median, summarize};
 use parbench::workload::{MultiplyLoop, Workload, WorkloadSpec, combine};
 use std::collections::HashMap;
 use std::io::{IsTerminal, PipeReader, Read, Write};

@@ -13,6 +13,7 @@
 use crate::machine::MachineInfo;
 use crate::model::ModelKind;
 use crate::result::{CellResult, RunResults};
+use crate::stats::t_975;
 use crate::workload::WorkloadKind;
 use serde::{Deserialize, Serialize};
 
@@ -62,22 +63,6 @@ pub fn amdahl_fit(points: &[(usize, f64)]) -> Option<AmdahlFit> {
         points: m,
         max_workers: points.iter().map(|p| p.0).max().unwrap_or(1),
     })
-}
-
-/// The 97.5% quantile of Student's t with `df` degrees of freedom.
-fn t_975(df: usize) -> f64 {
-    const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    match df {
-        0 => f64::INFINITY,
-        1..=30 => TABLE[df - 1],
-        31..=60 => 2.00,
-        61..=120 => 1.98,
-        _ => 1.96,
-    }
 }
 
 /// The Karp–Flatt metric for a speedup `s` with `n > 1` workers.

@@ -8,8 +8,8 @@
 
 use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
-use crate::measure::stats::median;
 use crate::result::{CellResult, RunResults};
+use crate::stats::{mann_whitney, median};
 use crate::workload::WorkloadKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -111,109 +111,6 @@ pub fn judge(
         };
     }
     (Verdict::NonSignificant, 1.0)
-}
-
-/// Two-sided p-value of the Mann–Whitney U test that `a` and `b` come from the same
-/// distribution. Exact (no ties assumed) when both have at most 50 values; otherwise the normal
-/// approximation with a tie correction. 1.0 when either side is empty.
-pub fn mann_whitney(a: &[f64], b: &[f64]) -> f64 {
-    let (n, m) = (a.len(), b.len());
-    if n == 0 || m == 0 {
-        return 1.0;
-    }
-    // U counts pairs where a wins; ties count one half.
-    let mut u = 0.0;
-    for x in a {
-        for y in b {
-            u += if x > y {
-                1.0
-            } else if x == y {
-                0.5
-            } else {
-                0.0
-            };
-        }
-    }
-    let has_ties = {
-        let mut all: Vec<f64> = a.iter().chain(b).copied().collect();
-        all.sort_by(f64::total_cmp);
-        all.windows(2).any(|w| w[0] == w[1])
-    };
-    if n <= 50 && m <= 50 && !has_ties {
-        mann_whitney_exact(n, m, u)
-    } else {
-        mann_whitney_normal(a, b, u)
-    }
-}
-
-/// The exact two-sided p-value of U = `u` for samples of `n` and `m` values without ties.
-fn mann_whitney_exact(n: usize, m: usize, u: f64) -> f64 {
-    {
-        // counts[k] = number of rank arrangements with U = k, built up one `a` value at a time.
-        let max = n * m;
-        let mut counts = vec![vec![0f64; max + 1]; m + 1];
-        for row in counts.iter_mut() {
-            row[0] = 1.0;
-        }
-        for i in 1..=n {
-            let mut next = vec![vec![0f64; max + 1]; m + 1];
-            next[0][0] = 1.0;
-            for j in 1..=m {
-                for k in 0..=i * j {
-                    // The largest of the i + j values is either an `a` (beats all j `b`s) or a `b`.
-                    let from_a = if k >= j { counts[j][k - j] } else { 0.0 };
-                    let from_b = next[j - 1][k];
-                    next[j][k] = from_a + from_b;
-                }
-            }
-            counts = next;
-        }
-        let dist = &counts[m];
-        let total: f64 = dist.iter().sum();
-        let u = u as usize;
-        let low: f64 = dist[..=u].iter().sum::<f64>() / total;
-        let high: f64 = dist[u..].iter().sum::<f64>() / total;
-        (2.0 * low.min(high)).min(1.0)
-    }
-}
-
-/// The normal approximation of the two-sided p-value, with continuity and tie corrections.
-fn mann_whitney_normal(a: &[f64], b: &[f64], u: f64) -> f64 {
-    let (n, m) = (a.len(), b.len());
-    let (nf, mf) = (n as f64, m as f64);
-    let mean = nf * mf / 2.0;
-    let mut all: Vec<f64> = a.iter().chain(b).copied().collect();
-    all.sort_by(f64::total_cmp);
-    let mut tie_term = 0.0;
-    let mut i = 0;
-    while i < all.len() {
-        let j = all[i..].iter().take_while(|v| **v == all[i]).count();
-        let t = j as f64;
-        tie_term += t * t * t - t;
-        i += j;
-    }
-    let total = nf + mf;
-    let var = nf * mf / 12.0 * ((total + 1.0) - tie_term / (total * (total - 1.0)));
-    if var <= 0.0 {
-        return 1.0;
-    }
-    let z = ((u - mean).abs() - 0.5).max(0.0) / var.sqrt();
-    if z == 0.0 {
-        return 1.0;
-    }
-    (2.0 * (1.0 - normal_cdf(z))).min(1.0)
-}
-
-fn normal_cdf(z: f64) -> f64 {
-    // Abramowitz–Stegun 7.1.26 for erf; error below 1.5e-7.
-    let x = z / std::f64::consts::SQRT_2;
-    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
-    let poly = t
-        * (0.254_829_592
-            + t * (-0.284_496_736
-                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
-    let erf = 1.0 - poly * (-x * x).exp();
-    0.5 * (1.0 + if x >= 0.0 { erf } else { -erf })
 }
 
 /// What identifies a kind of machine for absolute-time comparisons: CPU, core counts, memory,
@@ -529,42 +426,5 @@ mod tests {
             judge(&noisy, &cur, true, 0.1, 0.05).0,
             Verdict::NonSignificant
         );
-    }
-
-    #[test]
-    fn mann_whitney_exact_matches_known_values() {
-        // Complete separation of 5 vs 5: p = 2/252.
-        let a = [1.0, 2.0, 3.0, 4.0, 5.0];
-        let b = [6.0, 7.0, 8.0, 9.0, 10.0];
-        assert!((mann_whitney(&a, &b) - 2.0 / 252.0).abs() < 1e-12);
-        assert!((mann_whitney(&b, &a) - 2.0 / 252.0).abs() < 1e-12);
-        // Perfectly interleaved: no evidence.
-        let c = [1.0, 3.0, 5.0, 7.0, 9.0];
-        let d = [2.0, 4.0, 6.0, 8.0, 10.0];
-        assert!(mann_whitney(&c, &d) > 0.5);
-        // Identical samples (all ties) use the normal approximation and say nothing.
-        assert!((mann_whitney(&a, &a) - 1.0).abs() < 1e-9);
-        assert_eq!(mann_whitney(&[], &a), 1.0);
-    }
-
-    #[test]
-    fn normal_approximation_agrees_with_the_exact_test() {
-        let a: Vec<f64> = (0..30).map(|i| i as f64).collect();
-        for shift in [2.5, 6.5, 10.5] {
-            let b: Vec<f64> = (0..30).map(|i| i as f64 + shift).collect();
-            let u: f64 = a
-                .iter()
-                .map(|x| b.iter().filter(|y| x > *y).count() as f64)
-                .sum();
-            let exact = mann_whitney_exact(30, 30, u);
-            let approx = mann_whitney_normal(&a, &b, u);
-            assert!(
-                (exact - approx).abs() < 0.01,
-                "shift {shift}: {exact} vs {approx}"
-            );
-        }
-        // Beyond 50 a side the approximation is used.
-        let big: Vec<f64> = (0..60).map(|i| i as f64).collect();
-        assert!(mann_whitney(&big, &big) > 0.99);
     }
 }

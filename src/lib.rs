@@ -39,7 +39,9 @@ pub mod report;
 pub mod result;
 pub mod session;
 pub mod spawn;
+pub mod stats;
 pub mod store;
+pub mod usage;
 pub mod worker;
 pub mod workload;
 

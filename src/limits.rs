@@ -105,7 +105,7 @@ fn running_tasks() -> Option<(u64, u64)> {
         let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
             continue;
         };
-        let field = |key: &str| crate::measure::usage::proc_field(&status, key);
+        let field = |key: &str| crate::usage::proc_field(&status, key);
         let threads = field("Threads:").unwrap_or(1);
         all += threads;
         if field("Uid:") == Some(u64::from(me)) {

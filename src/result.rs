@@ -3,9 +3,9 @@
 //! `store`'s job; formatting is `export`'s. The schema is documented in the README.
 
 use crate::machine::MachineInfo;
-use crate::measure::stats::{Summary, speedup, summarize};
 use crate::model::ModelKind;
 use crate::plan::RunConfig;
+use crate::stats::{Summary, speedup, summarize};
 use crate::workload::{WorkloadKind, WorkloadSpec};
 use serde::{Deserialize, Serialize};
 
@@ -57,13 +57,9 @@ pub struct NoiseProbe {
 impl NoiseProbe {
     /// A probe of `reference_iterations` with these samples.
     pub fn new(reference_iterations: u64, samples_s: Vec<f64>) -> NoiseProbe {
-        use crate::measure::stats::median;
-        let m = median(&samples_s);
-        let deviations: Vec<f64> = samples_s.iter().map(|s| (s - m).abs()).collect();
-        let mad = median(&deviations);
         NoiseProbe {
             reference_iterations,
-            cv: if m > 0.0 { 1.4826 * mad / m } else { 0.0 },
+            cv: crate::stats::robust_cv(&samples_s),
             samples_s,
         }
     }
@@ -292,7 +288,7 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
                 ci95_s: [s.ci_low, s.ci_high],
                 ci_level: s.ci_level,
                 startup_s: c.startup_s,
-                cpu_time_s: crate::measure::stats::median(&c.cpu_s),
+                cpu_time_s: crate::stats::median(&c.cpu_s),
                 voluntary_cs: median_u64(&c.voluntary_cs),
                 involuntary_cs: median_u64(&c.involuntary_cs),
                 peak_rss_kib: c.peak_rss_kib,
@@ -311,8 +307,8 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
                 overhead_s: ideal_s.map(|i| s.median - i),
                 net: c.net.as_ref().map(|n| {
                     let q = |p: f64| n.latency_us.value_at_quantile(p) as f64 / 1e6;
-                    let server_cpu = (!n.server_cpu_s.is_empty())
-                        .then(|| crate::measure::stats::median(&n.server_cpu_s));
+                    let server_cpu =
+                        (!n.server_cpu_s.is_empty()).then(|| crate::stats::median(&n.server_cpu_s));
                     let t = c.tasks as f64;
                     NetMetrics {
                         round_trips_per_s: t / s.median,

@@ -17,7 +17,7 @@
 //! answer) or `garbage` (write bytes outside the protocol).
 
 use crate::error::{Error, Result};
-use crate::measure::usage::{Usage, Who, usage};
+use crate::usage::{Usage, Who, usage};
 use crate::workload::WorkloadSpec;
 use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};

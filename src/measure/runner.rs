@@ -15,10 +15,10 @@
 
 use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
-use crate::measure::usage::{Usage, Who, current_peak_rss_kib, reset_peak_rss, usage};
 use crate::model::{Executor, ModelContext, ModelKind};
 use crate::plan::{CellSpec, OnError, RunConfig};
 use crate::result::{NoiseProbe, RawCell, RunResults, SCHEMA_VERSION, derive};
+use crate::usage::{Usage, Who, current_peak_rss_kib, reset_peak_rss, usage};
 use crate::workload::{MultiplyLoop, Workload, WorkloadKind};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;

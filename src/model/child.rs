@@ -265,7 +265,7 @@ impl Drop for Children {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::usage::Usage;
+    use crate::usage::Usage;
 
     fn answer(task: u64) -> Vec<u8> {
         encode(&Response {

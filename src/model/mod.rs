@@ -32,7 +32,7 @@ pub use thread_pool::ThreadPoolModel;
 pub use threads::ThreadsModel;
 
 use crate::error::{Error, Result};
-use crate::measure::usage::Usage;
+use crate::usage::Usage;
 use crate::workload::WorkloadSpec;
 use serde::{Deserialize, Serialize};
 use std::fmt;

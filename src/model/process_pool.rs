@@ -8,7 +8,7 @@
 use super::child::{AnswerPipe, Children, POLL, checksum_of, send};
 use super::{BatchOutcome, Executor};
 use crate::error::{Error, Result};
-use crate::measure::usage::Usage;
+use crate::usage::Usage;
 use crate::worker::{Request, Response};
 use crate::workload::{WorkloadSpec, combine};
 use std::collections::HashMap;

@@ -231,7 +231,7 @@ fn describe(status: i32) -> String {
 
 /// A `/proc` field in KiB (`VmPTE:` of `/proc/self/status`, `MemAvailable:` of `/proc/meminfo`).
 fn proc_kib(file: &str, key: &str) -> Option<u64> {
-    crate::measure::usage::proc_field(&std::fs::read_to_string(file).ok()?, key)
+    crate::usage::proc_field(&std::fs::read_to_string(file).ok()?, key)
 }
 
 /// Every forked child gets a copy of the parent's page tables, which grow with the threads and

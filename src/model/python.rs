@@ -20,7 +20,7 @@
 
 use super::{BatchOutcome, Executor};
 use crate::error::{Error, Result};
-use crate::measure::usage::Usage;
+use crate::usage::Usage;
 use crate::workload::WorkloadSpec;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use serde::Deserialize;

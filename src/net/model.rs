@@ -15,8 +15,8 @@
 
 use super::client::EchoClient;
 use crate::error::{Error, Result};
-use crate::measure::usage::Usage;
 use crate::model::{BatchOutcome, Executor};
+use crate::usage::Usage;
 use crate::workload::WorkloadSpec;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -97,7 +97,7 @@ impl ServerProcess {
             let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
                 continue;
             };
-            let field = |k: &str| crate::measure::usage::proc_field(&status, k).unwrap_or(0);
+            let field = |k: &str| crate::usage::proc_field(&status, k).unwrap_or(0);
             vol += field("voluntary_ctxt_switches:");
             invol += field("nonvoluntary_ctxt_switches:");
         }
