@@ -220,9 +220,9 @@ fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> 
         let (cheap, dear) = (costs.first()?, costs.last()?);
         return Some(format!(
             "Cost per task: from {} for {} to {} for {} ({:.0}× more), at each model's best worker count.",
-            crate::export::fmt_duration(cheap.1),
+            crate::format::fmt_duration(cheap.1),
             cheap.0,
-            crate::export::fmt_duration(dear.1),
+            crate::format::fmt_duration(dear.1),
             dear.0,
             dear.1 / cheap.1
         ));
@@ -297,7 +297,7 @@ fn net_verdict(r: &RunResults) -> Option<String> {
         s.push_str(&format!(
             " At {top_c} connections {} spends the least server CPU, {} per round trip.",
             c.model,
-            crate::export::fmt_duration(v)
+            crate::format::fmt_duration(v)
         ));
     }
     Some(s)

@@ -12,7 +12,7 @@
 //! - [`measure`]: running cells, statistics and OS usage counters;
 //! - [`result`] and [`store`]: the result file and its atomic storage;
 //! - [`analysis`]: scaling analytics; [`advise`]: the pool size a mixed workload wants; [`chart`] and [`report`]: charts and report folders;
-//! - [`export`]: human-readable output; [`console`]: progress on a terminal; [`session`]: one
+//! - [`export`]: human-readable output; [`format`]: the formatting every output shares; [`console`]: progress on a terminal; [`session`]: one
 //!   measuring session (plan → run → save → report) for the binary and the benches;
 //! - [`interrupt`]: SIGINT/SIGTERM handling; [`limits`]: process, thread and memory limits
 //!   checked before a run; [`spawn`]: the one place threads are started, so a refused start is
@@ -28,6 +28,7 @@ pub mod compare;
 pub mod console;
 pub mod error;
 pub mod export;
+pub mod format;
 pub mod interrupt;
 pub mod limits;
 pub mod machine;

@@ -3,26 +3,11 @@
 //! read side by side.
 
 use super::scaling::{Metric, model_series};
-use super::{Figure, Panel, Series, YAxis, run_label};
+use super::{Figure, Panel, Series, YAxis};
+use crate::format::run_names;
 use crate::model::ModelKind;
 use crate::result::{CellResult, RunResults};
 use crate::workload::WorkloadKind;
-
-/// Legend names for runs: the label or hostname, numbered when two runs share one.
-pub fn run_names(runs: &[RunResults]) -> Vec<String> {
-    let labels: Vec<String> = runs.iter().map(run_label).collect();
-    labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            if labels.iter().filter(|o| *o == l).count() > 1 {
-                format!("{l} #{}", i + 1)
-            } else {
-                l.clone()
-            }
-        })
-        .collect()
-}
 
 /// One figure per workload present in any run.
 pub fn figures(runs: &[RunResults]) -> Vec<Figure> {

@@ -128,14 +128,6 @@ pub fn core_markers(m: &MachineInfo) -> Vec<(f64, String)> {
     }
 }
 
-/// A run's name in legends: its `--label`, else its hostname.
-pub fn run_label(r: &RunResults) -> String {
-    r.config
-        .label
-        .clone()
-        .unwrap_or_else(|| r.machine.hostname.clone())
-}
-
 /// Every chart for one run: speedup, efficiency and time per workload, the per-task cost and the
 /// cpu-vs-io lesson.
 pub fn run_figures(r: &RunResults) -> Vec<Figure> {

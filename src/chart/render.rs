@@ -4,7 +4,7 @@
 
 use super::{Figure, Panel, Series, YAxis};
 use crate::error::{Error, Result};
-use crate::export::fmt_duration;
+use crate::format::fmt_duration;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::sync::Once;

@@ -3,7 +3,7 @@
 
 use super::fmt_duration;
 use crate::analysis::Analysis;
-use crate::chart::machines::run_names;
+use crate::format::run_names;
 use crate::result::RunResults;
 use crate::workload::WorkloadKind;
 use std::fmt::Write;
