@@ -5,8 +5,8 @@
 //! microseconds. A batch is bounded in count (T) and in time (`cap`): past the cap it fails
 //! instead of waiting for a server that stopped answering.
 
-use super::{is_upper_of, payload, round_trip_checksum};
 use crate::error::{Error, Result};
+use crate::workload::tcp_echo::{is_upper_of, payload, round_trip_checksum};
 use hdrhistogram::Histogram;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

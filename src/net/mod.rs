@@ -7,42 +7,12 @@
 //!
 //! Round trips are numbered 0..T for a batch of T and dealt to the connections in turn
 //! (connection i does i, i + C, i + 2C, …), so the batch checksum (one term per verified round
-//! trip) is the same for any C.
+//! trip) is the same for any C. The payload and checksum are the workload's
+//! ([`crate::workload::tcp_echo`]).
 
 pub mod client;
 pub mod model;
 pub mod server;
-
-use crate::workload::mix;
-
-/// Salt of a round trip's checksum term.
-const SALT: u64 = 0x5EED_0000_0000_0050;
-
-/// Fills `buf` with the lower-case payload of round trip `index`.
-pub fn payload(index: u64, buf: &mut [u8]) {
-    for (k, b) in buf.iter_mut().enumerate() {
-        *b = b'a' + ((index + k as u64) % 26) as u8;
-    }
-}
-
-/// Whether `reply` is `sent` upper-cased.
-pub fn is_upper_of(sent: &[u8], reply: &[u8]) -> bool {
-    sent.len() == reply.len()
-        && sent
-            .iter()
-            .zip(reply)
-            .all(|(s, r)| s.to_ascii_uppercase() == *r)
-}
-
-/// The checksum term of a verified round trip.
-pub fn round_trip_checksum(index: u64) -> u64 {
-    mix(index ^ SALT)
-}
-
-/// The checksum of a batch of `round_trips` verified round trips.
-pub fn expected_batch_checksum(round_trips: u64) -> u64 {
-    (0..round_trips).fold(0u64, |a, i| a.wrapping_add(round_trip_checksum(i)))
-}
 
 /// The CPUs this process may run on (Linux; empty elsewhere or on error).
 pub fn allowed_cpus() -> Vec<usize> {
@@ -88,21 +58,5 @@ pub fn split_cpus() -> (Vec<usize>, Vec<usize>) {
     match all.split_last() {
         Some((last, rest)) if !rest.is_empty() => (vec![*last], rest.to_vec()),
         _ => (all.clone(), all),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn payloads_are_lower_case_and_checked_as_upper_case() {
-        let mut p = [0u8; 30];
-        payload(3, &mut p);
-        assert!(p.iter().all(|b| b.is_ascii_lowercase()));
-        let up: Vec<u8> = p.iter().map(|b| b.to_ascii_uppercase()).collect();
-        assert!(is_upper_of(&p, &up));
-        assert!(!is_upper_of(&p, &p));
-        assert!(!is_upper_of(&p, &up[1..]));
     }
 }

@@ -10,6 +10,7 @@ mod io;
 mod mixed;
 mod noop;
 pub mod python;
+pub mod tcp_echo;
 
 pub use cpu::{CHECK_EVERY, MultiplyLoop};
 pub use io::SleepIo;
@@ -161,7 +162,7 @@ impl WorkloadSpec {
             } => MixedTask::new(iterations, io_ms).run_task(task),
             // Only the echo-server models run tcp-echo (the plan refuses anything else); this
             // is the checksum term they return for a verified round trip.
-            WorkloadSpec::TcpEcho { .. } => crate::net::round_trip_checksum(task),
+            WorkloadSpec::TcpEcho { .. } => tcp_echo::round_trip_checksum(task),
         }
     }
 
@@ -232,7 +233,7 @@ impl WorkloadSpec {
             WorkloadSpec::Mixed {
                 iterations, io_ms, ..
             } => MixedTask::new(iterations, io_ms).expected_checksum(task),
-            WorkloadSpec::TcpEcho { .. } => crate::net::round_trip_checksum(task),
+            WorkloadSpec::TcpEcho { .. } => tcp_echo::round_trip_checksum(task),
         }
     }
 
