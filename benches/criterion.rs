@@ -14,7 +14,7 @@ use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use parbench::machine::MachineInfo;
-use parbench::measure::runner::prepare;
+use parbench::measure::runner::{prepare, start_cell};
 use parbench::model::{Executor, ModelContext};
 use parbench::plan::{CellSpec, Preset, RunConfig, preset_from_env};
 use std::time::{Duration, Instant};
@@ -122,15 +122,13 @@ fn models(c: &mut Criterion) {
             let what = format!("{name} N={}", cell.workers);
             let expected = cell
                 .model
-                .expected_batch_checksum(&spec, tasks)
+                .reference_checksum(&spec, tasks)
                 .unwrap_or_else(|e| fail(&format!("{what}: {e}")));
             group.throughput(Throughput::Elements(tasks));
             let mut exec: Option<Box<dyn Executor>> = None;
             group.bench_function(BenchmarkId::from_parameter(cell.workers), |b| {
                 let exec = exec.get_or_insert_with(|| {
-                    cell.model
-                        .start_for(spec.kind(), cell.workers, &ctx)
-                        .unwrap_or_else(|e| fail(&format!("{what}: {e}")))
+                    start_cell(cell, &ctx).unwrap_or_else(|e| fail(&format!("{what}: {e}")))
                 });
                 b.iter_custom(|iters| {
                     let t0 = Instant::now();

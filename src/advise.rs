@@ -164,15 +164,17 @@ pub fn advise(r: &RunResults) -> Option<Advice> {
 
 /// Why a model's best pool size is not the textbook's.
 fn explain(model: ModelKind, cores: usize, cpu_ms: u64, io_ms: u64) -> String {
-    match model {
-        ModelKind::Gil | ModelKind::PyThreads | ModelKind::PyThreadPool => format!(
+    if !model.is_baseline() && model.concurrent_compute(cores.max(2), cores.max(2)) == 1 {
+        format!(
             "one thread computes at a time under a GIL, so the estimate's cores are 1: 1 × (1 + {io_ms}/{cpu_ms}) = {:.1}",
             textbook_estimate(1, cpu_ms, io_ms)
-        ),
-        ModelKind::Async | ModelKind::AsyncBlocking => format!(
+        )
+    } else if model.concurrent_waits(1, u64::MAX) > 1 {
+        format!(
             "its sleeps hold no thread (every task is in flight at once), so N only has to cover the {cores} cores"
-        ),
-        _ => "the measured curve is flat past its knee; the difference is within the noise of this machine, or the per-task overhead of the model shifts the knee".to_string(),
+        )
+    } else {
+        "the measured curve is flat past its knee; the difference is within the noise of this machine, or the per-task overhead of the model shifts the knee".to_string()
     }
 }
 

@@ -60,11 +60,7 @@ pub struct RunArgs {
     /// Workloads to run (comma-separated): cpu, io, noop, mixed, tcp-echo.
     #[arg(long = "workload", visible_alias = "workloads", value_delimiter = ',')]
     pub workloads: Option<Vec<WorkloadKind>>,
-    /// Models to run (comma-separated): sequential, threads, thread-pool, rayon, processes,
-    /// process-pool, async, async-blocking, gil, processes-fork, py-sequential, py-threads,
-    /// py-processes, py-thread-pool, py-process-pool; for tcp-echo the server designs
-    /// blocking-threads, nonblocking-poll, multiplexing, async.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', help = models_help(), long_help = models_long_help())]
     pub models: Option<Vec<ModelKind>>,
     /// Worker counts N (comma-separated); default 1, 2, 4, … up to 2× the logical cores, plus
     /// the physical and logical counts.
@@ -238,4 +234,32 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
         return Err(format!("'{s}' is out of range"));
     }
     Ok(v)
+}
+
+/// `--models` help, from the model table: every name; for tcp-echo the server designs.
+fn models_help() -> String {
+    let names = |ms: Vec<ModelKind>| ms.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ");
+    format!(
+        "Models to run (comma-separated): {}; for tcp-echo the server designs {}",
+        names(
+            ModelKind::ALL
+                .iter()
+                .copied()
+                .filter(|m| !m.tcp_only())
+                .collect()
+        ),
+        names(parbench::net::EchoServer::models())
+    )
+}
+
+/// `--models` long help: one line per model, from its row.
+fn models_long_help() -> String {
+    let lines: Vec<String> = ModelKind::ALL
+        .iter()
+        .map(|m| format!("  {:<18} {}", m.name(), m.spec().summary))
+        .collect();
+    format!(
+        "Models to run (comma-separated); default: the preset's.\n{}",
+        lines.join("\n")
+    )
 }

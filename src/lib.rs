@@ -4,6 +4,7 @@
 //! The pieces, each in its own module:
 //! - [`workload`]: what a task does (`cpu` multiply loop, `io` sleep, `noop`, `mixed`), with
 //!   checksums;
+//! - [`exec`]: the executor contract every model and echo server implements;
 //! - [`model`]: how tasks run (sequential, threads, thread pool, rayon, processes and process
 //!   pool (spawn or fork), async, a simulated GIL, and CPython's own models);
 //! - [`net`]: the `tcp-echo` workload: echo servers of four designs and the client load;
@@ -27,6 +28,7 @@ pub mod chart;
 pub mod compare;
 pub mod console;
 pub mod error;
+pub mod exec;
 pub mod export;
 pub mod format;
 pub mod interrupt;

@@ -341,7 +341,7 @@ impl Preset {
                 plan(WorkloadKind::Io),
                 plan(WorkloadKind::Noop),
             ],
-            models: ModelKind::NATIVE.to_vec(),
+            models: ModelKind::in_presets(),
             workers: sweep.clone(),
             samples: 7,
             warmup: 1,
@@ -405,7 +405,7 @@ impl Preset {
             },
             Preset::Net => RunConfig {
                 workloads: vec![plan(WorkloadKind::TcpEcho)],
-                models: ModelKind::ECHO_SERVERS.to_vec(),
+                models: crate::net::EchoServer::models(),
                 workers: TCP_CONNECTIONS.to_vec(),
                 samples: 5,
                 ..base
@@ -628,7 +628,7 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
     {
         c.per_workload.push(WorkloadOverride {
             workload: WorkloadKind::TcpEcho,
-            models: o.models.is_none().then(|| ModelKind::ECHO_SERVERS.to_vec()),
+            models: o.models.is_none().then(crate::net::EchoServer::models),
             workers: o.workers.is_none().then(|| TCP_CONNECTIONS.to_vec()),
         });
     }

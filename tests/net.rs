@@ -5,6 +5,7 @@
 use parbench::machine::MachineInfo;
 use parbench::measure::runner::{Silent, run};
 use parbench::model::{ModelContext, ModelKind};
+use parbench::net::EchoServer;
 use parbench::net::model::EchoModel;
 use parbench::plan::{Overrides, Preset, build_config};
 use parbench::workload::{WorkloadKind, WorkloadSpec};
@@ -24,8 +25,9 @@ fn alive(pid: u32) -> bool {
 
 #[test]
 fn every_server_design_echoes_upper_case_exactly() {
-    for model in ModelKind::ECHO_SERVERS {
-        let mut ex = model.start_for(WorkloadKind::TcpEcho, 3, &ctx()).unwrap();
+    for design in EchoServer::ALL {
+        let model = design.model();
+        let mut ex = design.start(3, &ctx()).unwrap();
         for (bytes, trips) in [(64, 50), (100_000, 4), (1, 7)] {
             let spec = WorkloadSpec::TcpEcho {
                 message_bytes: bytes,
@@ -50,7 +52,7 @@ fn every_server_design_echoes_upper_case_exactly() {
 #[test]
 fn servers_stop_and_release_their_port_when_the_cell_ends_even_after_a_failure() {
     let spec = WorkloadSpec::TcpEcho { message_bytes: 32 };
-    for model in ModelKind::ECHO_SERVERS.map(ModelKind::name) {
+    for model in EchoServer::ALL.map(|d| d.model().name()) {
         let mut ex = EchoModel::start(&crate::parbench_exe(), model, 2).unwrap();
         let (port, pid) = (ex.port(), ex.server_pid());
         parbench::model::Executor::run_batch(&mut ex, &spec, 10).unwrap();
@@ -76,7 +78,7 @@ fn servers_stop_and_release_their_port_when_the_cell_ends_even_after_a_failure()
 #[test]
 fn a_client_that_disconnects_mid_request_does_not_stop_the_server() {
     let spec = WorkloadSpec::TcpEcho { message_bytes: 64 };
-    for model in ModelKind::ECHO_SERVERS.map(ModelKind::name) {
+    for model in EchoServer::ALL.map(|d| d.model().name()) {
         let mut ex = EchoModel::start(&crate::parbench_exe(), model, 2).unwrap();
         let port = ex.port();
         for _ in 0..3 {

@@ -5,6 +5,7 @@
 use super::{Figure, Panel, Series, YAxis};
 use crate::error::{Error, Result};
 use crate::format::fmt_duration;
+use crate::model::ModelKind;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::sync::Once;
@@ -53,36 +54,15 @@ pub fn register_fonts() {
     });
 }
 
-/// Series colours: the six models first (sequential grey, threads red, thread-pool orange, rayon
-/// green, processes blue, process-pool purple), then more for machines.
-/// One colour per model (indexed by its place in `ModelKind::ALL`), all distinct.
-const PALETTE: [RGBColor; 18] = [
-    RGBColor(110, 110, 110),
-    RGBColor(214, 39, 40),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(31, 119, 180),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-    RGBColor(60, 60, 60),
-    RGBColor(150, 20, 20),
-    RGBColor(190, 95, 0),
-    RGBColor(20, 110, 20),
-    RGBColor(0, 60, 130),
-    RGBColor(0, 128, 128),
-    RGBColor(128, 128, 0),
-    RGBColor(120, 40, 140),
-];
-
+/// Series colours: a model's colour from its row in the model table (see
+/// [`crate::model::ModelSpec::colour`]), indexed by its place in [`ModelKind::ALL`]; several
+/// machines in one chart take the same colours in turn. `usize::MAX` is black.
 fn color(i: usize) -> RGBColor {
     if i == usize::MAX {
-        BLACK
-    } else {
-        PALETTE[i % PALETTE.len()]
+        return BLACK;
     }
+    let (r, g, b) = ModelKind::ALL[i % ModelKind::ALL.len()].spec().colour;
+    RGBColor(r, g, b)
 }
 
 /// Renders `fig` to bytes in `format`.

@@ -235,6 +235,24 @@ pub fn run(
     Ok(results)
 }
 
+/// Starts the executor of `cell`: for `tcp-echo` an echo server of the model's design with N
+/// client connections ([`crate::net::EchoServer`]), otherwise the model with N workers.
+pub fn start_cell(cell: &CellSpec, ctx: &ModelContext) -> Result<Box<dyn Executor>> {
+    if cell.workload.spec.kind() != WorkloadKind::TcpEcho {
+        return cell.model.start(cell.workers, ctx);
+    }
+    match crate::net::EchoServer::of(cell.model) {
+        Some(design) => design.start(cell.workers, ctx),
+        None => Err(Error::Config(format!(
+            "{} does not serve tcp-echo (its models: {})",
+            cell.model,
+            crate::net::EchoServer::ALL
+                .map(|d| d.model().name())
+                .join(", ")
+        ))),
+    }
+}
+
 /// "cpu/processes N=2", for messages.
 fn cell_name(c: &CellSpec) -> String {
     format!("{}/{} N={}", c.workload.spec.kind(), c.model, c.workers)
@@ -286,7 +304,7 @@ fn measure_all(
                 let t0 = Instant::now();
                 let v = c
                     .model
-                    .expected_batch_checksum(&c.workload.spec, c.workload.tasks)
+                    .reference_checksum(&c.workload.spec, c.workload.tasks)
                     .map_err(|e| in_cell(c, e))?;
                 let per_task = t0.elapsed().as_secs_f64() / c.workload.tasks.max(1) as f64;
                 let nominal = c.workload.spec.nominal_task_s().unwrap_or(0.0);
@@ -307,7 +325,7 @@ fn measure_all(
             c.workload.spec.kind() == WorkloadKind::TcpEcho,
         )
     };
-    let start = |c: &CellSpec| c.model.start_for(c.workload.spec.kind(), c.workers, ctx);
+    let start = |c: &CellSpec| start_cell(c, ctx);
     let mut executors: HashMap<(ModelKind, usize, bool), Box<dyn Executor>> = HashMap::new();
     let mut startup: HashMap<(ModelKind, usize, bool), f64> = HashMap::new();
     for c in cells {

@@ -18,8 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-/// CPython's default switch interval (`sys.getswitchinterval()`).
-pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
+pub use crate::exec::DEFAULT_SWITCH_INTERVAL;
 
 /// The lock: first come, first served. Waiters queue up and park; a release wakes only the
 /// first in line (a condition variable woken for everyone made 4000 threads waking from their

@@ -1,10 +1,17 @@
 //! Execution models: the ways of running a batch of tasks with at most N in flight.
 //!
-//! Each model lives in its own module and implements [`Executor`]. [`ModelKind::start`] builds an
-//! executor for N workers; anything long-lived (a pool of threads or processes) is created there,
-//! outside the timed region, so its start-up cost can be reported apart from per-batch cost.
-//! A model only runs tasks and returns the batch checksum; timing and statistics belong to
-//! `measure`.
+//! **One row per model.** Every model is one row of the table below ([`ModelSpec`]): its name,
+//! what it is, the properties the rest of parbench reads (whether it keeps a pool, runs tasks in
+//! other processes, how many threads it holds, how many tasks can wait or compute at once), its
+//! colour in charts, whether this machine can run it, and how it starts. The row's struct has
+//! no defaults, so a property left out fails to compile; the enum, [`ModelKind::ALL`] and the
+//! names parsed on the command line are generated from the same rows. Adding a model is one
+//! module implementing [`Executor`], one row, and one row in the tests' model lists.
+//!
+//! Each model lives in its own module. Anything long-lived (a pool of threads or processes) is
+//! created when the model starts, outside the timed region, so its start-up cost can be reported
+//! apart from per-batch cost. A model only runs tasks and returns the batch checksum; timing and
+//! statistics belong to `measure`, echo servers (`tcp-echo`) to `net`.
 
 mod async_rt;
 mod child;
@@ -19,6 +26,7 @@ mod sequential;
 mod thread_pool;
 mod threads;
 
+pub use crate::exec::{BatchOutcome, Executor, ModelContext};
 pub use async_rt::AsyncModel;
 pub use gil::GilModel;
 pub use process_pool::ProcessPoolModel;
@@ -32,228 +40,472 @@ pub use thread_pool::ThreadPoolModel;
 pub use threads::ThreadsModel;
 
 use crate::error::{Error, Result};
-use crate::usage::Usage;
 use crate::workload::WorkloadSpec;
-use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
 
-/// What a batch produced.
-#[derive(Clone, Debug, Default)]
-pub struct BatchOutcome {
-    /// The combined checksum of every task (see [`crate::workload::combine`]).
-    pub checksum: u64,
-    /// Resource usage of long-lived worker processes during the batch: these are not reaped
-    /// between batches, so `getrusage(RUSAGE_CHILDREN)` cannot see them.
-    pub pooled_usage: Usage,
-    /// The distinct worker processes that answered (process models only), so a caller can check
-    /// that tasks really ran elsewhere.
-    pub worker_pids: Vec<u32>,
-    /// `tcp-echo`: the latency of every round trip, microseconds.
-    pub latency_us: Option<hdrhistogram::Histogram<u64>>,
+/// Whose code a model's tasks run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// parbench's own Rust tasks.
+    Native,
+    /// CPython running the lesson's code (`scripts/pylesson.py`); its baseline is `py-sequential`.
+    Python,
+    /// A `tcp-echo` server design only (see [`crate::net::EchoServer`]).
+    EchoServer,
 }
 
-/// A started model, ready to run batches.
-pub trait Executor: Send {
-    /// Runs tasks `0..tasks` of `workload` and returns their combined checksum.
-    fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome>;
+/// Threads a model keeps in parbench's own process with N workers (the limit checks use it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwnThreads {
+    /// None beyond the caller's.
+    None,
+    /// One (a supervisor or reader of other processes).
+    One,
+    /// This many per worker.
+    PerWorker(usize),
+}
 
-    /// Untimed work before a batch (checks, readings the batch is compared with).
-    fn prepare(&mut self, _workload: &WorkloadSpec, _tasks: u64) -> Result<()> {
+/// How many tasks of a batch can wait (sleep) at once with N workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Waits {
+    /// One: the tasks run one after another.
+    One,
+    /// N: each waiting task holds a worker.
+    Workers,
+    /// Every task of the batch: sleeps hold no thread.
+    AllTasks,
+}
+
+/// How many tasks can compute at once with N workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Computes {
+    /// One at a time (a baseline, or under a GIL).
+    One,
+    /// min(N, cores).
+    UpToCores,
+}
+
+/// How a model starts.
+#[derive(Clone, Copy)]
+pub enum Start {
+    /// An executor of N workers for any workload but `tcp-echo`.
+    Executor(fn(usize, &ModelContext) -> Result<Box<dyn Executor>>),
+    /// Only as a `tcp-echo` server design, which [`crate::net`] starts.
+    EchoServerOnly,
+}
+
+impl fmt::Debug for Start {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Start::Executor(_) => "Executor",
+            Start::EchoServerOnly => "EchoServerOnly",
+        })
+    }
+}
+
+/// One model's row: everything parbench knows about it.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelSpec {
+    /// The command-line and JSON name.
+    pub name: &'static str,
+    /// One line for `--help`.
+    pub summary: &'static str,
+    /// Whose code its tasks run.
+    pub family: Family,
+    /// Whether the `quick` and `default` presets run it.
+    pub in_presets: bool,
+    /// Whether it keeps workers alive between batches (and so has a start-up cost).
+    pub pool: bool,
+    /// Whether its tasks run in other processes.
+    pub other_processes: bool,
+    /// Threads it keeps in parbench's own process.
+    pub own_threads: OwnThreads,
+    /// How many tasks can wait at once.
+    pub waits: Waits,
+    /// How many tasks can compute at once.
+    pub computes: Computes,
+    /// Whether it can serve `tcp-echo` (see [`crate::net::EchoServer`]).
+    pub serves_tcp: bool,
+    /// Its colour in every chart (distinct per model).
+    pub colour: (u8, u8, u8),
+    /// Whether this machine can run it; the reason when not.
+    pub available: fn() -> std::result::Result<(), String>,
+    /// How it starts.
+    pub start: Start,
+}
+
+fn always() -> std::result::Result<(), String> {
+    Ok(())
+}
+
+fn fork_available() -> std::result::Result<(), String> {
+    if cfg!(target_os = "linux") {
         Ok(())
+    } else {
+        Err("the fork start method is implemented for Linux only".into())
     }
-
-    /// Untimed, after a batch: what a separate server process used during it (`tcp-echo`).
-    fn server_usage(&mut self) -> Option<Usage> {
-        None
-    }
-
-    /// How long one task may take in another process before its worker is killed and the batch
-    /// fails with [`Error::TaskTimeout`]. In-process models cannot stop a running task and
-    /// ignore it (their tasks are parbench's own code, bounded by construction).
-    fn set_task_timeout(&mut self, _timeout: Duration) {}
 }
 
-/// What models need from outside: where process-based models find the executable they run as
-/// workers, and the simulated GIL's switch interval.
-#[derive(Clone, Debug)]
-pub struct ModelContext {
-    /// The worker executable; `None` means [`crate::worker::locate_worker_exe`].
-    pub worker_exe: Option<PathBuf>,
-    /// How long a `gil` thread may compute before it must let a waiting thread in.
-    pub switch_interval: Duration,
-    /// Stack size of the threads of thread-based models (`--stack-size`); `None`: the default.
-    pub stack_size: Option<usize>,
+#[cfg(target_os = "linux")]
+fn start_fork(workers: usize, _: &ModelContext) -> Result<Box<dyn Executor>> {
+    Ok(Box::new(ProcessesForkModel::new(workers)?))
 }
 
-impl Default for ModelContext {
-    fn default() -> Self {
-        ModelContext {
-            worker_exe: None,
-            switch_interval: gil::DEFAULT_SWITCH_INTERVAL,
-            stack_size: None,
+#[cfg(not(target_os = "linux"))]
+fn start_fork(_: usize, _: &ModelContext) -> Result<Box<dyn Executor>> {
+    Err(Error::Unavailable(
+        "processes-fork: the fork start method is implemented for Linux only".into(),
+    ))
+}
+
+/// Generates [`ModelKind`] and its table from one list of rows.
+macro_rules! models {
+    ($( $(#[doc = $doc:literal])* $variant:ident => $spec:expr, )*) => {
+        /// The execution models parbench knows, one per row of the table in [`crate::model`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ModelKind {
+            $( $(#[doc = $doc])* $variant, )*
         }
-    }
-}
 
-impl ModelContext {
-    pub(crate) fn worker_exe(&self) -> Result<PathBuf> {
-        match &self.worker_exe {
-            Some(p) => Ok(p.clone()),
-            None => crate::worker::locate_worker_exe(),
+        impl ModelKind {
+            /// Every model, in display order (the table's).
+            pub const ALL: &'static [ModelKind] = &[ $( ModelKind::$variant, )* ];
+
+            /// This model's row.
+            pub fn spec(self) -> &'static ModelSpec {
+                match self {
+                    $( ModelKind::$variant => {
+                        static SPEC: ModelSpec = $spec;
+                        &SPEC
+                    } )*
+                }
+            }
         }
-    }
+    };
 }
 
-/// The execution models parbench knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ModelKind {
+models! {
     /// All tasks one after another on the calling thread: the speedup baseline.
-    Sequential,
+    Sequential => ModelSpec {
+        name: "sequential",
+        summary: "one task after another on the calling thread: the speedup baseline",
+        family: Family::Native,
+        in_presets: true,
+        pool: false,
+        other_processes: false,
+        own_threads: OwnThreads::None,
+        waits: Waits::One,
+        computes: Computes::One,
+        serves_tcp: false,
+        colour: (110, 110, 110),
+        available: always,
+        start: Start::Executor(|_, _| Ok(Box::new(SequentialModel))),
+    },
     /// A new OS thread per task, at most N alive.
-    Threads,
+    Threads => ModelSpec {
+        name: "threads",
+        summary: "a new OS thread per task, at most N alive",
+        family: Family::Native,
+        in_presets: true,
+        pool: false,
+        other_processes: false,
+        own_threads: OwnThreads::PerWorker(1),
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: false,
+        colour: (214, 39, 40),
+        available: always,
+        start: Start::Executor(|n, ctx| Ok(Box::new(ThreadsModel::new(n, ctx.stack_size)))),
+    },
     /// N long-lived threads fed from a shared queue.
-    ThreadPool,
+    ThreadPool => ModelSpec {
+        name: "thread-pool",
+        summary: "N long-lived threads fed from a shared queue",
+        family: Family::Native,
+        in_presets: true,
+        pool: true,
+        other_processes: false,
+        own_threads: OwnThreads::PerWorker(1),
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: false,
+        colour: (255, 127, 14),
+        available: always,
+        start: Start::Executor(|n, ctx| Ok(Box::new(ThreadPoolModel::start(n, ctx.stack_size)?))),
+    },
     /// A rayon thread pool of N threads (work stealing).
-    Rayon,
+    Rayon => ModelSpec {
+        name: "rayon",
+        summary: "a rayon thread pool of N threads (work stealing)",
+        family: Family::Native,
+        in_presets: true,
+        pool: true,
+        other_processes: false,
+        own_threads: OwnThreads::PerWorker(1),
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: false,
+        colour: (44, 160, 44),
+        available: always,
+        start: Start::Executor(|n, ctx| Ok(Box::new(RayonModel::start(n, ctx.stack_size)?))),
+    },
     /// A new OS process per task, at most N alive.
-    Processes,
+    Processes => ModelSpec {
+        name: "processes",
+        summary: "a new OS process per task (parbench re-executed), at most N alive",
+        family: Family::Native,
+        in_presets: true,
+        pool: false,
+        other_processes: true,
+        own_threads: OwnThreads::One,
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: false,
+        colour: (31, 119, 180),
+        available: always,
+        start: Start::Executor(|n, ctx| Ok(Box::new(ProcessesModel::new(n, ctx.worker_exe()?)?))),
+    },
     /// N long-lived worker processes fed over pipes.
-    ProcessPool,
+    ProcessPool => ModelSpec {
+        name: "process-pool",
+        summary: "N long-lived worker processes fed over pipes",
+        family: Family::Native,
+        in_presets: true,
+        pool: true,
+        other_processes: true,
+        own_threads: OwnThreads::One,
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: false,
+        colour: (148, 103, 189),
+        available: always,
+        start: Start::Executor(|n, ctx| {
+            Ok(Box::new(ProcessPoolModel::start(n, ctx.worker_exe()?)?))
+        }),
+    },
     /// tokio tasks on N runtime threads; compute runs inline (blocking a worker).
-    Async,
+    Async => ModelSpec {
+        name: "async",
+        summary: "tokio tasks on N runtime threads, compute inline; tokio's echo server",
+        family: Family::Native,
+        in_presets: true,
+        pool: true,
+        other_processes: false,
+        own_threads: OwnThreads::PerWorker(1),
+        waits: Waits::AllTasks,
+        computes: Computes::UpToCores,
+        serves_tcp: true,
+        colour: (140, 86, 75),
+        available: always,
+        start: Start::Executor(|n, ctx| {
+            Ok(Box::new(AsyncModel::start(n, false, ctx.stack_size)?))
+        }),
+    },
     /// tokio tasks on N runtime threads; compute goes through `spawn_blocking` (N threads).
-    AsyncBlocking,
+    AsyncBlocking => ModelSpec {
+        name: "async-blocking",
+        summary: "as async, compute through spawn_blocking (at most N blocking threads)",
+        family: Family::Native,
+        in_presets: true,
+        pool: true,
+        other_processes: false,
+        own_threads: OwnThreads::PerWorker(2),
+        waits: Waits::AllTasks,
+        computes: Computes::UpToCores,
+        serves_tcp: false,
+        colour: (227, 119, 194),
+        available: always,
+        start: Start::Executor(|n, ctx| Ok(Box::new(AsyncModel::start(n, true, ctx.stack_size)?))),
+    },
     /// N threads sharing one simulated global interpreter lock.
-    Gil,
+    Gil => ModelSpec {
+        name: "gil",
+        summary: "N threads sharing one simulated global interpreter lock",
+        family: Family::Native,
+        in_presets: true,
+        pool: true,
+        other_processes: false,
+        own_threads: OwnThreads::PerWorker(1),
+        waits: Waits::Workers,
+        computes: Computes::One,
+        serves_tcp: false,
+        colour: (188, 189, 34),
+        available: always,
+        start: Start::Executor(|n, ctx| {
+            Ok(Box::new(GilModel::start(n, ctx.switch_interval, ctx.stack_size)?))
+        }),
+    },
     /// A forked OS process per task, at most N alive (the fork start method).
-    ProcessesFork,
+    ProcessesFork => ModelSpec {
+        name: "processes-fork",
+        summary: "a forked OS process per task, at most N alive (Linux)",
+        family: Family::Native,
+        in_presets: false,
+        pool: false,
+        other_processes: true,
+        own_threads: OwnThreads::One,
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: false,
+        colour: (23, 190, 207),
+        available: fork_available,
+        start: Start::Executor(start_fork),
+    },
     /// CPython: every task in turn (the baseline of the `py-*` models).
-    PySequential,
+    PySequential => ModelSpec {
+        name: "py-sequential",
+        summary: "CPython: every task in turn (the py-* baseline)",
+        family: Family::Python,
+        in_presets: false,
+        pool: true,
+        other_processes: true,
+        own_threads: OwnThreads::One,
+        waits: Waits::One,
+        computes: Computes::One,
+        serves_tcp: false,
+        colour: (60, 60, 60),
+        available: python::check_interpreter,
+        start: Start::Executor(|_, _| Ok(Box::new(PythonModel::start("sequential", 1)?))),
+    },
     /// CPython: a `threading.Thread` per task, at most N alive.
-    PyThreads,
+    PyThreads => ModelSpec {
+        name: "py-threads",
+        summary: "CPython: a threading.Thread per task, at most N alive",
+        family: Family::Python,
+        in_presets: false,
+        pool: true,
+        other_processes: true,
+        own_threads: OwnThreads::One,
+        waits: Waits::Workers,
+        computes: Computes::One,
+        serves_tcp: false,
+        colour: (150, 20, 20),
+        available: python::check_interpreter,
+        start: Start::Executor(|n, _| Ok(Box::new(PythonModel::start("threads", n)?))),
+    },
     /// CPython: a `multiprocessing.Process` per task, at most N alive.
-    PyProcesses,
+    PyProcesses => ModelSpec {
+        name: "py-processes",
+        summary: "CPython: a multiprocessing.Process per task, at most N alive",
+        family: Family::Python,
+        in_presets: false,
+        pool: true,
+        other_processes: true,
+        own_threads: OwnThreads::One,
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: false,
+        colour: (190, 95, 0),
+        available: python::check_interpreter,
+        start: Start::Executor(|n, _| Ok(Box::new(PythonModel::start("processes", n)?))),
+    },
     /// CPython: `ThreadPoolExecutor(N)`.
-    PyThreadPool,
+    PyThreadPool => ModelSpec {
+        name: "py-thread-pool",
+        summary: "CPython: ThreadPoolExecutor(N)",
+        family: Family::Python,
+        in_presets: false,
+        pool: true,
+        other_processes: true,
+        own_threads: OwnThreads::One,
+        waits: Waits::Workers,
+        computes: Computes::One,
+        serves_tcp: false,
+        colour: (20, 110, 20),
+        available: python::check_interpreter,
+        start: Start::Executor(|n, _| Ok(Box::new(PythonModel::start("thread-pool", n)?))),
+    },
     /// CPython: `ProcessPoolExecutor(N)`.
-    PyProcessPool,
+    PyProcessPool => ModelSpec {
+        name: "py-process-pool",
+        summary: "CPython: ProcessPoolExecutor(N)",
+        family: Family::Python,
+        in_presets: false,
+        pool: true,
+        other_processes: true,
+        own_threads: OwnThreads::One,
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: false,
+        colour: (0, 60, 130),
+        available: python::check_interpreter,
+        start: Start::Executor(|n, _| Ok(Box::new(PythonModel::start("process-pool", n)?))),
+    },
     /// `tcp-echo` server: a thread per connection, blocking reads.
-    BlockingThreads,
+    BlockingThreads => ModelSpec {
+        name: "blocking-threads",
+        summary: "tcp-echo server: a thread per connection, blocking reads",
+        family: Family::EchoServer,
+        in_presets: false,
+        pool: true,
+        other_processes: false,
+        own_threads: OwnThreads::PerWorker(1),
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: true,
+        colour: (0, 128, 128),
+        available: always,
+        start: Start::EchoServerOnly,
+    },
     /// `tcp-echo` server: one thread busy-looping over non-blocking sockets.
-    NonblockingPoll,
+    NonblockingPoll => ModelSpec {
+        name: "nonblocking-poll",
+        summary: "tcp-echo server: one thread busy-looping over non-blocking sockets",
+        family: Family::EchoServer,
+        in_presets: false,
+        pool: true,
+        other_processes: false,
+        own_threads: OwnThreads::PerWorker(1),
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: true,
+        colour: (128, 128, 0),
+        available: always,
+        start: Start::EchoServerOnly,
+    },
     /// `tcp-echo` server: one thread waiting for readiness with mio (epoll / kqueue).
-    Multiplexing,
+    Multiplexing => ModelSpec {
+        name: "multiplexing",
+        summary: "tcp-echo server: one thread waiting for readiness with mio (epoll)",
+        family: Family::EchoServer,
+        in_presets: false,
+        pool: true,
+        other_processes: false,
+        own_threads: OwnThreads::PerWorker(1),
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: true,
+        colour: (120, 40, 140),
+        available: always,
+        start: Start::EchoServerOnly,
+    },
 }
 
 impl ModelKind {
-    /// Every model, in display order.
-    pub const ALL: [ModelKind; 18] = [
-        ModelKind::Sequential,
-        ModelKind::Threads,
-        ModelKind::ThreadPool,
-        ModelKind::Rayon,
-        ModelKind::Processes,
-        ModelKind::ProcessPool,
-        ModelKind::Async,
-        ModelKind::AsyncBlocking,
-        ModelKind::Gil,
-        ModelKind::ProcessesFork,
-        ModelKind::PySequential,
-        ModelKind::PyThreads,
-        ModelKind::PyProcesses,
-        ModelKind::PyThreadPool,
-        ModelKind::PyProcessPool,
-        ModelKind::BlockingThreads,
-        ModelKind::NonblockingPoll,
-        ModelKind::Multiplexing,
-    ];
-
-    /// The `tcp-echo` server designs (`async` is tokio's).
-    pub const ECHO_SERVERS: [ModelKind; 4] = [
-        ModelKind::BlockingThreads,
-        ModelKind::NonblockingPoll,
-        ModelKind::Multiplexing,
-        ModelKind::Async,
-    ];
+    /// The command-line and JSON name.
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
 
     /// The models the `quick` and `default` presets run: the Rust ones (no CPython, whose CPU
     /// task is 30–50× slower, and no fork variant, which `--start-method` adds).
-    pub const NATIVE: [ModelKind; 9] = [
-        ModelKind::Sequential,
-        ModelKind::Threads,
-        ModelKind::ThreadPool,
-        ModelKind::Rayon,
-        ModelKind::Processes,
-        ModelKind::ProcessPool,
-        ModelKind::Async,
-        ModelKind::AsyncBlocking,
-        ModelKind::Gil,
-    ];
-
-    /// The command-line and JSON name.
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::Sequential => "sequential",
-            ModelKind::Threads => "threads",
-            ModelKind::ThreadPool => "thread-pool",
-            ModelKind::Rayon => "rayon",
-            ModelKind::Processes => "processes",
-            ModelKind::ProcessPool => "process-pool",
-            ModelKind::Async => "async",
-            ModelKind::AsyncBlocking => "async-blocking",
-            ModelKind::Gil => "gil",
-            ModelKind::ProcessesFork => "processes-fork",
-            ModelKind::PySequential => "py-sequential",
-            ModelKind::PyThreads => "py-threads",
-            ModelKind::PyProcesses => "py-processes",
-            ModelKind::PyThreadPool => "py-thread-pool",
-            ModelKind::PyProcessPool => "py-process-pool",
-            ModelKind::BlockingThreads => "blocking-threads",
-            ModelKind::NonblockingPoll => "nonblocking-poll",
-            ModelKind::Multiplexing => "multiplexing",
-        }
+    pub fn in_presets() -> Vec<ModelKind> {
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(|m| m.spec().in_presets)
+            .collect()
     }
 
     /// Whether the model can serve the `tcp-echo` workload.
     pub fn serves_tcp(self) -> bool {
-        Self::ECHO_SERVERS.contains(&self)
+        self.spec().serves_tcp
     }
 
     /// Whether the model runs only `tcp-echo` (an echo-server design).
     pub fn tcp_only(self) -> bool {
-        self.serves_tcp() && self != ModelKind::Async
-    }
-
-    /// Starts this model for `workload`: for `tcp-echo` an echo server of this design with N
-    /// client connections (see [`crate::net::model`]), else [`ModelKind::start`].
-    pub fn start_for(
-        self,
-        workload: crate::workload::WorkloadKind,
-        workers: usize,
-        ctx: &ModelContext,
-    ) -> Result<Box<dyn Executor>> {
-        if workload != crate::workload::WorkloadKind::TcpEcho {
-            return self.start(workers, ctx);
-        }
-        if !self.serves_tcp() {
-            return Err(Error::Config(format!(
-                "{self} does not serve tcp-echo (its models: blocking-threads, nonblocking-poll, multiplexing, async)"
-            )));
-        }
-        if workers == 0 {
-            return Err(Error::Config(format!(
-                "{self}: connection count must be at least 1"
-            )));
-        }
-        Ok(Box::new(crate::net::model::EchoModel::start(
-            &ctx.worker_exe()?,
-            self.name(),
-            workers,
-        )?))
+        matches!(self.spec().start, Start::EchoServerOnly)
     }
 
     /// The model whose median is this one's speedup baseline: `py-sequential` for the CPython
@@ -268,14 +520,16 @@ impl ModelKind {
 
     /// Whether this is a speedup baseline (runs once, with one worker).
     pub fn is_baseline(self) -> bool {
-        matches!(self, ModelKind::Sequential | ModelKind::PySequential)
+        self == self.baseline()
     }
 
     /// The checksum a batch of `tasks` tasks of `spec` must produce under this model: the
-    /// CPython models run the lesson's own loop, with its own checksum.
-    pub fn expected_batch_checksum(self, spec: &WorkloadSpec, tasks: u64) -> Result<u64> {
+    /// CPython models run the lesson's own loop, with its own checksum
+    /// ([`crate::workload::python::lesson_batch_checksum`]); the others parbench's
+    /// ([`WorkloadSpec::expected_batch_checksum`]).
+    pub fn reference_checksum(self, spec: &WorkloadSpec, tasks: u64) -> Result<u64> {
         if self.is_python() {
-            crate::workload::python::expected_batch_checksum(spec, tasks).ok_or_else(|| {
+            crate::workload::python::lesson_batch_checksum(spec, tasks).ok_or_else(|| {
                 Error::Config(format!(
                     "{self}: the CPython models run cpu, io and noop, not {}",
                     spec.kind()
@@ -289,81 +543,55 @@ impl ModelKind {
     /// Whether this model can run on this machine; the reason when not (checked once, before a
     /// run, so that a missing `python3` costs one notice instead of an error mid-run).
     pub fn available(self) -> std::result::Result<(), String> {
-        if self.is_python() {
-            return python::check_interpreter();
-        }
-        if self == ModelKind::ProcessesFork && !cfg!(target_os = "linux") {
-            return Err("the fork start method is implemented for Linux only".into());
-        }
-        Ok(())
+        (self.spec().available)()
     }
 
     /// Whether the tasks run in CPython (`scripts/pylesson.py`).
     pub fn is_python(self) -> bool {
-        matches!(
-            self,
-            ModelKind::PySequential
-                | ModelKind::PyThreads
-                | ModelKind::PyProcesses
-                | ModelKind::PyThreadPool
-                | ModelKind::PyProcessPool
-        )
+        self.spec().family == Family::Python
     }
 
     /// How many tasks of a batch of `tasks` can wait (sleep) at once with N = `workers`: all of
     /// them for the async models, whose sleeps hold no thread; otherwise N.
     pub fn concurrent_waits(self, workers: usize, tasks: u64) -> u64 {
-        match self {
-            ModelKind::Async | ModelKind::AsyncBlocking => tasks.max(1),
-            m if m.is_baseline() => 1,
-            _ => workers as u64,
+        match self.spec().waits {
+            Waits::One => 1,
+            Waits::Workers => workers as u64,
+            Waits::AllTasks => tasks.max(1),
         }
     }
 
     /// How many tasks can compute at once with N = `workers` on `cores` cores: one under a GIL
     /// (simulated or CPython's threads), else min(N, cores).
     pub fn concurrent_compute(self, workers: usize, cores: usize) -> usize {
-        match self {
-            ModelKind::Gil | ModelKind::PyThreads | ModelKind::PyThreadPool => 1,
-            m if m.is_baseline() => 1,
-            _ => workers.min(cores).max(1),
+        match self.spec().computes {
+            Computes::One => 1,
+            Computes::UpToCores => workers.min(cores).max(1),
         }
     }
 
     /// Whether the model keeps workers alive between batches (and so has a start-up cost).
     pub fn is_pool(self) -> bool {
-        matches!(
-            self,
-            ModelKind::ThreadPool
-                | ModelKind::Rayon
-                | ModelKind::ProcessPool
-                | ModelKind::Async
-                | ModelKind::AsyncBlocking
-                | ModelKind::Gil
-        ) || self.is_python()
-            || self.tcp_only()
+        self.spec().pool
     }
 
     /// How many threads of parbench's own process a cell with N = `workers` keeps alive at
-    /// once (0 for models whose tasks run in other processes; the limit checks use it).
+    /// once (the limit checks use it).
     pub fn threads_needed(self, workers: usize) -> usize {
-        match self {
-            ModelKind::Sequential => 0,
-            ModelKind::AsyncBlocking => 2 * workers,
-            m if m.uses_processes() => 1,
-            _ => workers,
+        match self.spec().own_threads {
+            OwnThreads::None => 0,
+            OwnThreads::One => 1,
+            OwnThreads::PerWorker(k) => k.saturating_mul(workers),
         }
     }
 
     /// Whether tasks run in other processes.
     pub fn uses_processes(self) -> bool {
-        matches!(
-            self,
-            ModelKind::Processes | ModelKind::ProcessPool | ModelKind::ProcessesFork
-        ) || self.is_python()
+        self.spec().other_processes
     }
 
-    /// Starts this model with `workers` workers (ignored by `sequential`).
+    /// Starts this model with `workers` workers (ignored by `sequential`). Echo-server designs
+    /// start through [`crate::net::EchoServer`].
     pub fn start(self, workers: usize, ctx: &ModelContext) -> Result<Box<dyn Executor>> {
         if workers == 0 {
             return Err(Error::Config(format!(
@@ -371,41 +599,12 @@ impl ModelKind {
                 self.name()
             )));
         }
-        Ok(match self {
-            ModelKind::Sequential => Box::new(SequentialModel),
-            ModelKind::Threads => Box::new(ThreadsModel::new(workers, ctx.stack_size)),
-            ModelKind::ThreadPool => Box::new(ThreadPoolModel::start(workers, ctx.stack_size)?),
-            ModelKind::Rayon => Box::new(RayonModel::start(workers, ctx.stack_size)?),
-            ModelKind::Processes => Box::new(ProcessesModel::new(workers, ctx.worker_exe()?)?),
-            ModelKind::ProcessPool => {
-                Box::new(ProcessPoolModel::start(workers, ctx.worker_exe()?)?)
-            }
-            ModelKind::Async => Box::new(AsyncModel::start(workers, false, ctx.stack_size)?),
-            ModelKind::AsyncBlocking => Box::new(AsyncModel::start(workers, true, ctx.stack_size)?),
-            ModelKind::Gil => Box::new(GilModel::start(
-                workers,
-                ctx.switch_interval,
-                ctx.stack_size,
-            )?),
-            #[cfg(target_os = "linux")]
-            ModelKind::ProcessesFork => Box::new(ProcessesForkModel::new(workers)?),
-            #[cfg(not(target_os = "linux"))]
-            ModelKind::ProcessesFork => {
-                return Err(Error::Unavailable(
-                    "processes-fork: the fork start method is implemented for Linux only".into(),
-                ));
-            }
-            ModelKind::PySequential => Box::new(PythonModel::start("sequential", 1)?),
-            ModelKind::PyThreads => Box::new(PythonModel::start("threads", workers)?),
-            ModelKind::PyProcesses => Box::new(PythonModel::start("processes", workers)?),
-            ModelKind::PyThreadPool => Box::new(PythonModel::start("thread-pool", workers)?),
-            ModelKind::PyProcessPool => Box::new(PythonModel::start("process-pool", workers)?),
-            m => {
-                return Err(Error::Config(format!(
-                    "{m} is an echo-server design: it runs only the tcp-echo workload"
-                )));
-            }
-        })
+        match self.spec().start {
+            Start::Executor(start) => start(workers, ctx),
+            Start::EchoServerOnly => Err(Error::Config(format!(
+                "{self} is an echo-server design: it runs only the tcp-echo workload"
+            ))),
+        }
     }
 }
 
@@ -419,7 +618,8 @@ impl FromStr for ModelKind {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         ModelKind::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|k| k.name() == s)
             .ok_or_else(|| {
                 let names: Vec<_> = ModelKind::ALL.iter().map(|k| k.name()).collect();
@@ -431,13 +631,26 @@ impl FromStr for ModelKind {
     }
 }
 
+impl serde::Serialize for ModelKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ModelKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn names_round_trip() {
-        for k in ModelKind::ALL {
+        for &k in ModelKind::ALL {
             assert_eq!(k.name().parse::<ModelKind>().unwrap(), k);
             let json = serde_json::to_string(&k).unwrap();
             assert_eq!(json, format!("\"{}\"", k.name()));
@@ -477,6 +690,26 @@ mod tests {
                 }
                 assert_eq!(ex.run_batch(&spec, 0).unwrap().checksum, 0, "{kind} empty");
             }
+        }
+    }
+
+    #[test]
+    fn every_row_is_distinct_and_consistent() {
+        let mut names: Vec<_> = ModelKind::ALL.iter().map(|m| m.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ModelKind::ALL.len(), "names are unique");
+        let mut colours: Vec<_> = ModelKind::ALL.iter().map(|m| m.spec().colour).collect();
+        colours.sort();
+        colours.dedup();
+        assert_eq!(colours.len(), ModelKind::ALL.len(), "colours are distinct");
+        for m in ModelKind::ALL {
+            let spec = m.spec();
+            assert!(!spec.summary.is_empty(), "{m}");
+            assert!(m.baseline().is_baseline(), "{m}");
+            // An echo-server-only design serves tcp-echo and nothing else.
+            assert_eq!(spec.family == Family::EchoServer, m.tcp_only(), "{m}");
+            assert!(!m.tcp_only() || m.serves_tcp(), "{m}");
         }
     }
 

@@ -14,6 +14,85 @@ pub mod client;
 pub mod model;
 pub mod server;
 
+use crate::error::{Error, Result};
+use crate::exec::{Executor, ModelContext};
+use crate::model::ModelKind;
+
+/// The echo-server designs, the models of the `tcp-echo` workload. Each is also a
+/// [`ModelKind`] (the name a cell and the command line use); this type is what `net` serves and
+/// starts them by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EchoServer {
+    /// A thread per connection, blocking reads.
+    BlockingThreads,
+    /// One thread busy-looping over non-blocking sockets.
+    NonblockingPoll,
+    /// One thread waiting for readiness with mio (epoll / kqueue).
+    Multiplexing,
+    /// tokio's multi-thread runtime, a task per connection.
+    Tokio,
+}
+
+impl EchoServer {
+    /// Every design, in display order.
+    pub const ALL: [EchoServer; 4] = [
+        EchoServer::BlockingThreads,
+        EchoServer::NonblockingPoll,
+        EchoServer::Multiplexing,
+        EchoServer::Tokio,
+    ];
+
+    /// The models of the designs, in display order (the `net` preset's).
+    pub fn models() -> Vec<ModelKind> {
+        Self::ALL.map(EchoServer::model).to_vec()
+    }
+
+    /// The model a cell names this design by.
+    pub fn model(self) -> ModelKind {
+        match self {
+            EchoServer::BlockingThreads => ModelKind::BlockingThreads,
+            EchoServer::NonblockingPoll => ModelKind::NonblockingPoll,
+            EchoServer::Multiplexing => ModelKind::Multiplexing,
+            EchoServer::Tokio => ModelKind::Async,
+        }
+    }
+
+    /// The design a model stands for under `tcp-echo`, if it serves it.
+    pub fn of(model: ModelKind) -> Option<EchoServer> {
+        Self::ALL.into_iter().find(|d| d.model() == model)
+    }
+
+    /// The design named `name` (a model name), or a one-line error listing the designs.
+    pub fn parse(name: &str) -> std::result::Result<EchoServer, String> {
+        name.parse::<ModelKind>()
+            .ok()
+            .and_then(EchoServer::of)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|d| d.model().name()).collect();
+                format!(
+                    "unknown model '{name}' (expected one of: {})",
+                    names.join(", ")
+                )
+            })
+    }
+
+    /// Starts an echo server of this design with `connections` client connections: the
+    /// executor of a `tcp-echo` cell.
+    pub fn start(self, connections: usize, ctx: &ModelContext) -> Result<Box<dyn Executor>> {
+        if connections == 0 {
+            return Err(Error::Config(format!(
+                "{}: connection count must be at least 1",
+                self.model()
+            )));
+        }
+        Ok(Box::new(model::EchoModel::start(
+            &ctx.worker_exe()?,
+            self.model().name(),
+            connections,
+        )?))
+    }
+}
+
 /// The CPUs this process may run on (Linux; empty elsewhere or on error).
 pub fn allowed_cpus() -> Vec<usize> {
     #[cfg(target_os = "linux")]
@@ -58,5 +137,25 @@ pub fn split_cpus() -> (Vec<usize>, Vec<usize>) {
     match all.split_last() {
         Some((last, rest)) if !rest.is_empty() => (vec![*last], rest.to_vec()),
         _ => (all.clone(), all),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_model_that_serves_tcp_is_a_design() {
+        for &m in ModelKind::ALL {
+            assert_eq!(m.serves_tcp(), EchoServer::of(m).is_some(), "{m}");
+        }
+        for d in EchoServer::ALL {
+            assert_eq!(EchoServer::parse(d.model().name()), Ok(d));
+        }
+        assert!(
+            EchoServer::parse("threads")
+                .unwrap_err()
+                .contains("'threads'")
+        );
     }
 }

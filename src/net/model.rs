@@ -15,7 +15,7 @@
 
 use super::client::EchoClient;
 use crate::error::{Error, Result};
-use crate::model::{BatchOutcome, Executor};
+use crate::exec::{BatchOutcome, Executor};
 use crate::usage::Usage;
 use crate::workload::WorkloadSpec;
 use std::io::{BufRead, BufReader};

@@ -12,7 +12,7 @@
 //! `PORT <n>` on stdout, and exits when its stdin ends (its parent closed it or died). A client
 //! that disconnects, even mid-message, only ends its own connection.
 
-use crate::model::ModelKind;
+use super::EchoServer;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
@@ -33,13 +33,10 @@ fn upper(buf: &mut [u8]) {
 
 /// Entry point of `parbench echo-server --model <model>`; returns the exit code.
 pub fn serve_main(model: &str) -> i32 {
-    let kind = match model.parse::<ModelKind>() {
-        Ok(kind) if kind.serves_tcp() => kind,
-        _ => {
-            eprintln!(
-                "parbench echo-server: unknown model '{model}' (expected one of: {})",
-                ModelKind::ECHO_SERVERS.map(ModelKind::name).join(", ")
-            );
+    let design = match EchoServer::parse(model) {
+        Ok(design) => design,
+        Err(e) => {
+            eprintln!("parbench echo-server: {e}");
             return 2;
         }
     };
@@ -69,11 +66,11 @@ pub fn serve_main(model: &str) -> i32 {
         eprintln!("parbench echo-server: {e}");
         return 1;
     }
-    let result = match kind {
-        ModelKind::BlockingThreads => blocking_threads(listener),
-        ModelKind::NonblockingPoll => nonblocking_poll(listener),
-        ModelKind::Multiplexing => multiplexing(listener),
-        _ => async_tokio(listener),
+    let result = match design {
+        EchoServer::BlockingThreads => blocking_threads(listener),
+        EchoServer::NonblockingPoll => nonblocking_poll(listener),
+        EchoServer::Multiplexing => multiplexing(listener),
+        EchoServer::Tokio => async_tokio(listener),
     };
     match result {
         Ok(()) => 0,

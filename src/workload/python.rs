@@ -23,7 +23,7 @@ pub fn expected_checksum(spec: &WorkloadSpec, task: u64) -> Option<u64> {
 }
 
 /// The checksum of a whole CPython batch of `tasks` tasks, or `None` (see [`expected_checksum`]).
-pub fn expected_batch_checksum(spec: &WorkloadSpec, tasks: u64) -> Option<u64> {
+pub fn lesson_batch_checksum(spec: &WorkloadSpec, tasks: u64) -> Option<u64> {
     (0..tasks).try_fold(0u64, |acc, t| {
         expected_checksum(spec, t).map(|c| super::combine(acc, c))
     })
@@ -48,6 +48,6 @@ mod tests {
             io_ms: 1,
             iterations: 1,
         };
-        assert_eq!(expected_batch_checksum(&mixed, 3), None);
+        assert_eq!(lesson_batch_checksum(&mixed, 3), None);
     }
 }
