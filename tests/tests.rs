@@ -1,6 +1,7 @@
 //! parbench's integration tests: one binary, tiny sizes, each test in its own temp dir.
 //! Timing is asserted only as bounds physics guarantees (a sleep cannot end early).
 
+mod architecture;
 mod cli;
 mod compare;
 mod faults;
