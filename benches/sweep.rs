@@ -125,7 +125,7 @@ fn print_criterion_comparison(r: &RunResults) {
         .iter()
         .filter_map(|c| {
             let crit = criterion_median(&root, &format!("{}/{}", c.workload, c.model), c.workers)?;
-            let inside = c.ci95_s[0] <= crit && crit <= c.ci95_s[1];
+            let inside = c.median_ci_s[0] <= crit && crit <= c.median_ci_s[1];
             Some(format!(
                 "{:<22} {:>10} {:>12} {:>8.3} {}",
                 format!("{}/{}/{}", c.workload, c.model, c.workers),

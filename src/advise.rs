@@ -136,7 +136,7 @@ pub fn advise(r: &RunResults) -> Option<Advice> {
             let mut mine: Vec<(usize, f64, f64)> = cells
                 .iter()
                 .filter(|c| c.model == model)
-                .map(|c| (c.workers, c.median_s, c.ci95_s[0]))
+                .map(|c| (c.workers, c.median_s, c.median_ci_s[0]))
                 .collect();
             mine.sort_by_key(|p| p.0);
             let f = *mine.iter().min_by(|a, b| a.1.total_cmp(&b.1))?;

@@ -10,13 +10,12 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
     /// Spawning a thread or process failed (often a limit: RLIMIT_NPROC, memory, file descriptors).
-    #[error("cannot start {what}: {source}")]
+    #[error("cannot start {what}: {io}")]
     Spawn {
         /// What was being started.
         what: String,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
+        /// The OS error (in the message; not a `source`, or error chains would print it twice).
+        io: std::io::Error,
     },
     /// A model cannot run on this machine (no Python interpreter, fork on a non-Unix system);
     /// the runner skips its cells with a notice.
@@ -40,13 +39,17 @@ pub enum Error {
         /// What it said.
         message: String,
     },
-    /// A worker process ended without sending the result it owed.
-    #[error("worker process {pid} exited ({status}) without returning the result of task {task}")]
+    /// A worker process ended without sending the result it owed, or a pool worker ended
+    /// between tasks.
+    #[error("worker process {pid} exited ({status}){}", match task {
+        Some(task) => format!(" without returning the result of task {task}"),
+        None => " while idle in its pool".to_string(),
+    })]
     WorkerDied {
         /// The worker's pid.
         pid: u32,
-        /// The task it was running, if known.
-        task: u64,
+        /// The task it owed, if it owed one.
+        task: Option<u64>,
         /// How it ended.
         status: String,
     },
@@ -74,22 +77,20 @@ pub enum Error {
         path: PathBuf,
     },
     /// Reading a file failed.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {io}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
+        /// The OS error (in the message; not a `source`, or error chains would print it twice).
+        io: std::io::Error,
     },
     /// Writing a file failed.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {io}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
+        /// The OS error (in the message; not a `source`, or error chains would print it twice).
+        io: std::io::Error,
     },
     /// A file is not a parbench result file.
     #[error("{}: not a valid parbench result file: {detail}", path.display())]

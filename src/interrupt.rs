@@ -30,7 +30,7 @@ pub fn install() -> Result<()> {
         if !ok {
             return Err(Error::Spawn {
                 what: format!("handler for signal {sig}"),
-                source: std::io::Error::last_os_error(),
+                io: std::io::Error::last_os_error(),
             });
         }
     }

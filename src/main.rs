@@ -231,7 +231,7 @@ fn baseline(args: BaselineArgs) -> anyhow::Result<()> {
     }
     let bytes = std::fs::read(&args.result).map_err(|source| parbench::Error::Read {
         path: args.result.clone(),
-        source,
+        io: source,
     })?;
     parbench::store::write_new(&args.baseline, &bytes, args.force)?;
     eprintln!(

@@ -86,8 +86,11 @@ pub struct CellResult {
     pub min_s: f64,
     /// Slowest batch.
     pub max_s: f64,
-    /// Distribution-free confidence interval of the median, `[low, high]`.
-    pub ci95_s: [f64; 2],
+    /// Distribution-free confidence interval of the median, `[low, high]`, of coverage
+    /// `ci_level` (not always 95%: 93.75% for 5 samples). Files of earlier builds call it
+    /// `ci95_s`.
+    #[serde(alias = "ci95_s")]
+    pub median_ci_s: [f64; 2],
     /// The interval's actual coverage (0.9375 for 5 samples, ≥ 0.95 from 6).
     pub ci_level: f64,
     /// Time to start the model's long-lived workers (pools only), seconds, outside the samples.
@@ -285,7 +288,7 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
                 median_s: s.median,
                 min_s: s.min,
                 max_s: s.max,
-                ci95_s: [s.ci_low, s.ci_high],
+                median_ci_s: [s.ci_low, s.ci_high],
                 ci_level: s.ci_level,
                 startup_s: c.startup_s,
                 cpu_time_s: crate::stats::median(&c.cpu_s),

@@ -36,7 +36,7 @@ fn admit(what: impl FnOnce() -> String) -> Result<()> {
     if fault_at() == Some(n) {
         return Err(Error::Spawn {
             what: what(),
-            source: std::io::Error::new(
+            io: std::io::Error::new(
                 std::io::ErrorKind::WouldBlock,
                 format!("Resource temporarily unavailable (injected by {FAULT_ENV}={n})"),
             ),
@@ -56,7 +56,7 @@ fn builder(name: &str, stack_size: Option<usize>) -> std::thread::Builder {
 fn refused(name: &str, source: std::io::Error) -> Error {
     Error::Spawn {
         what: format!("thread {name}"),
-        source,
+        io: source,
     }
 }
 
@@ -115,7 +115,7 @@ pub(crate) fn rayon_pool(
         (Err(_), Some(e)) => Err(e),
         (Err(e), None) => Err(Error::Spawn {
             what: format!("rayon pool of {workers} threads"),
-            source: std::io::Error::other(e.to_string()),
+            io: std::io::Error::other(e.to_string()),
         }),
     }
 }
@@ -179,7 +179,7 @@ pub(crate) fn catch_refused<T: Send + 'static>(
     let (built_tx, built) = crossbeam_channel::bounded(1);
     let refused = |source| Error::Spawn {
         what: what.to_string(),
-        source,
+        io: source,
     };
     std::thread::Builder::new()
         .name("parbench-build".into())
@@ -219,7 +219,7 @@ pub(crate) fn tokio_task_error(what: &str, e: tokio::task::JoinError) -> Error {
     };
     Error::Spawn {
         what: what.to_string(),
-        source: std::io::Error::other(text),
+        io: std::io::Error::other(text),
     }
 }
 

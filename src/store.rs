@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 fn staged(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     let err = |source| Error::Write {
         path: path.to_path_buf(),
-        source,
+        io: source,
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -39,7 +39,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .persist(path)
         .map_err(|e| Error::Write {
             path: path.to_path_buf(),
-            source: e.error,
+            io: e.error,
         })?;
     Ok(())
 }
@@ -57,7 +57,7 @@ pub fn write_new(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
         }),
         Err(e) => Err(Error::Write {
             path: path.to_path_buf(),
-            source: e.error,
+            io: e.error,
         }),
     }
 }
@@ -104,7 +104,7 @@ impl ResultSink {
 pub fn load(path: &Path) -> Result<RunResults> {
     let read_err = |source| Error::Read {
         path: path.to_path_buf(),
-        source,
+        io: source,
     };
     let size = std::fs::metadata(path).map_err(read_err)?.len();
     if size > MAX_RESULT_BYTES {

@@ -250,20 +250,12 @@ pub fn serve(input: &mut impl Read, output: &mut impl Write) -> i32 {
 pub fn worker_main() -> i32 {
     let stdin = io::stdin();
     let mut input = stdin.lock();
-    #[cfg(unix)]
-    {
-        use std::os::fd::FromRawFd;
-        // std's stdout is line-buffered and could split a frame that contains a newline byte into
-        // two writes; write to fd 1 directly. ManuallyDrop: fd 1 is not ours to close.
-        // SAFETY: fd 1 is open for the life of the process.
-        let mut out = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
-        serve(&mut input, &mut *out)
-    }
-    #[cfg(not(unix))]
-    {
-        let mut out = io::stdout().lock();
-        serve(&mut input, &mut out)
-    }
+    use std::os::fd::FromRawFd;
+    // std's stdout is line-buffered and could split a frame that contains a newline byte into
+    // two writes; write to fd 1 directly. ManuallyDrop: fd 1 is not ours to close.
+    // SAFETY: fd 1 is open for the life of the process.
+    let mut out = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
+    serve(&mut input, &mut *out)
 }
 
 /// Finds the executable to run as a worker process:

@@ -155,11 +155,22 @@ fn bad_or_missing_input_files_exit_2_naming_the_file() {
         assert!(stderr.contains(name), "{name}: {stderr}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     }
-    Command::new(crate::parbench_exe())
-        .args(["report", "/nonexistent/latest.json"])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("/nonexistent/latest.json"));
+    for args in [
+        &["report", "/nonexistent/latest.json"][..],
+        &["compare", "/nonexistent/latest.json", "/nonexistent/b.json"],
+        &["export", "/nonexistent/latest.json", "--format", "bencher"],
+    ] {
+        let out = Command::new(crate::parbench_exe())
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("/nonexistent/latest.json"))
+            .get_output()
+            .clone();
+        // The cause once, not once more from the error's source chain.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+    }
     assert!(
         !dir.path().join("out").exists(),
         "nothing written for bad input"

@@ -57,7 +57,7 @@ fn a_tiny_run_measures_every_cell_and_round_trips() {
         );
         assert_eq!(c.samples_s.len(), 3);
         assert!(c.min_s <= c.median_s && c.median_s <= c.max_s);
-        assert!(c.ci95_s[0] <= c.median_s && c.median_s <= c.ci95_s[1]);
+        assert!(c.median_ci_s[0] <= c.median_s && c.median_s <= c.median_ci_s[1]);
         assert!(c.speedup.is_some() && c.efficiency.is_some());
         assert_eq!(c.startup_s.is_some(), c.model.is_pool());
         if c.workload == WorkloadKind::Io {
@@ -92,4 +92,23 @@ fn invalid_plans_are_refused_before_anything_runs() {
     config.samples = 0;
     let err = run(&config, &machine, &ctx(), &mut Silent).unwrap_err();
     assert!(err.to_string().contains("--samples"), "{err}");
+}
+
+#[test]
+fn files_of_earlier_builds_still_load() {
+    // The committed CI baseline was written before `ci95_s` became `median_ci_s`.
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/baselines/ci-quick.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"ci95_s\""), "still the old key");
+    let r = parbench::store::load(&path).unwrap();
+    assert!(!r.cells.is_empty());
+    for c in &r.cells {
+        assert!(
+            c.median_ci_s[0] > 0.0 && c.median_ci_s[0] <= c.median_ci_s[1],
+            "{c:?}"
+        );
+    }
+    let again = serde_json::to_string(&r).unwrap();
+    assert!(again.contains("\"median_ci_s\"") && !again.contains("\"ci95_s\""));
 }

@@ -6,7 +6,7 @@
 //! models (`--preset lesson`): per workload, every model's median time at its largest worker
 //! count (the lesson's "one thread / process per task"), CPython's next to parbench's.
 
-use super::scaling::{Metric, how_measured, panel};
+use super::scaling::{Plotted, how_measured, panel};
 use super::{Figure, Panel, Point, Series, YAxis, machine_line, model_color};
 use crate::model::ModelKind;
 use crate::result::RunResults;
@@ -17,13 +17,13 @@ pub fn figure(r: &RunResults) -> Option<Figure> {
     let mut cpu = panel(
         r,
         WorkloadKind::Cpu,
-        Metric::Speedup,
+        Plotted::Speedup,
         "CPU-bound (multiply loop)".into(),
     )?;
     let mut io = panel(
         r,
         WorkloadKind::Io,
-        Metric::Speedup,
+        Plotted::Speedup,
         "IO-bound (sleep)".into(),
     )?;
     let top = [&cpu, &io]
@@ -70,7 +70,7 @@ pub fn table_figure(r: &RunResults) -> Option<Figure> {
                 points: vec![Point {
                     x: i as f64,
                     y: c.median_s,
-                    range: Some((c.ci95_s[0], c.ci95_s[1])),
+                    range: Some((c.median_ci_s[0], c.median_ci_s[1])),
                 }],
                 reference: false,
             })

@@ -2,7 +2,7 @@
 //! top row and efficiency below, one line per machine, so a laptop and a 64-core server can be
 //! read side by side.
 
-use super::scaling::{Metric, model_series};
+use super::scaling::{Plotted, model_series};
 use super::{Figure, Panel, Series, YAxis};
 use crate::format::run_names;
 use crate::model::ModelKind;
@@ -26,7 +26,7 @@ pub fn figures(runs: &[RunResults]) -> Vec<Figure> {
             continue;
         }
         let mut rows: [Vec<Panel>; 2] = [Vec::new(), Vec::new()];
-        for (row, metric) in [Metric::Speedup, Metric::Efficiency]
+        for (row, metric) in [Plotted::Speedup, Plotted::Efficiency]
             .into_iter()
             .enumerate()
         {
@@ -51,19 +51,19 @@ pub fn figures(runs: &[RunResults]) -> Vec<Figure> {
                     categorical: false,
                     caption: format!(
                         "{model}: {}",
-                        if metric == Metric::Speedup {
+                        if metric == Plotted::Speedup {
                             "speedup"
                         } else {
                             "efficiency"
                         }
                     ),
                     x_desc: "workers N (log2)".into(),
-                    y_desc: if metric == Metric::Speedup {
+                    y_desc: if metric == Plotted::Speedup {
                         "speedup (×)".into()
                     } else {
                         "efficiency".into()
                     },
-                    y_axis: if metric == Metric::Speedup {
+                    y_axis: if metric == Plotted::Speedup {
                         YAxis::Times
                     } else {
                         YAxis::Percent

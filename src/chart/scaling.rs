@@ -9,7 +9,7 @@ use crate::workload::{WorkloadKind, WorkloadSpec};
 
 /// What a panel plots of each cell.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Metric {
+pub enum Plotted {
     /// Speedup against sequential.
     Speedup,
     /// Speedup ÷ workers.
@@ -24,38 +24,38 @@ pub enum Metric {
     P99,
 }
 
-fn value(c: &CellResult, metric: Metric) -> Option<Point> {
+fn value(c: &CellResult, metric: Plotted) -> Option<Point> {
     let workers = c.workers as f64;
     match metric {
-        Metric::Speedup => c.speedup.map(|y| Point {
+        Plotted::Speedup => c.speedup.map(|y| Point {
             x: workers,
             y,
             range: c.speedup_ci95.map(|[lo, hi]| (lo, hi)),
         }),
-        Metric::Efficiency => c.efficiency.map(|y| Point {
+        Plotted::Efficiency => c.efficiency.map(|y| Point {
             x: workers,
             y,
             range: c.speedup_ci95.map(|[lo, hi]| (lo / workers, hi / workers)),
         }),
-        Metric::Time => Some(Point {
+        Plotted::Time => Some(Point {
             x: workers,
             y: c.median_s,
-            range: Some((c.ci95_s[0], c.ci95_s[1])),
+            range: Some((c.median_ci_s[0], c.median_ci_s[1])),
         }),
-        Metric::PerTask => {
+        Plotted::PerTask => {
             let per = |t: f64| t / c.tasks.max(1) as f64;
             Some(Point {
                 x: workers,
                 y: c.per_task_s,
-                range: Some((per(c.ci95_s[0]), per(c.ci95_s[1]))),
+                range: Some((per(c.median_ci_s[0]), per(c.median_ci_s[1]))),
             })
         }
-        Metric::Throughput => c.net.as_ref().map(|n| Point {
+        Plotted::Throughput => c.net.as_ref().map(|n| Point {
             x: workers,
             y: n.round_trips_per_s,
             range: Some((n.round_trips_per_s_ci95[0], n.round_trips_per_s_ci95[1])),
         }),
-        Metric::P99 => c.net.as_ref().map(|n| Point {
+        Plotted::P99 => c.net.as_ref().map(|n| Point {
             x: workers,
             y: n.latency_p99_s,
             range: None,
@@ -64,13 +64,13 @@ fn value(c: &CellResult, metric: Metric) -> Option<Point> {
 }
 
 /// One line per model (sequential left out of speedup and efficiency: it is the baseline).
-pub fn model_series(cells: &[&CellResult], metric: Metric) -> Vec<Series> {
+pub fn model_series(cells: &[&CellResult], metric: Plotted) -> Vec<Series> {
     let mut models: Vec<ModelKind> = cells.iter().map(|c| c.model).collect();
     models.sort();
     models.dedup();
     models
         .into_iter()
-        .filter(|m| !matches!(metric, Metric::Speedup | Metric::Efficiency) || !m.is_baseline())
+        .filter(|m| !matches!(metric, Plotted::Speedup | Plotted::Efficiency) || !m.is_baseline())
         .map(|m| {
             let mut points: Vec<Point> = cells
                 .iter()
@@ -90,7 +90,7 @@ pub fn model_series(cells: &[&CellResult], metric: Metric) -> Vec<Series> {
 }
 
 /// The dashed ideal line of a metric over the worker counts of `cells`.
-fn ideal_series(cells: &[&CellResult], metric: Metric) -> Option<Series> {
+fn ideal_series(cells: &[&CellResult], metric: Plotted) -> Option<Series> {
     let mut xs: Vec<usize> = cells.iter().map(|c| c.workers).collect();
     xs.sort_unstable();
     xs.dedup();
@@ -115,13 +115,13 @@ fn ideal_series(cells: &[&CellResult], metric: Metric) -> Option<Series> {
                         .find(|c| c.workers == n && !c.model.is_baseline())
                 })?;
             let y = match metric {
-                Metric::Speedup => cell.ideal_speedup?,
-                Metric::Efficiency => cell.ideal_speedup? / n as f64,
-                Metric::Time => match first.params {
+                Plotted::Speedup => cell.ideal_speedup?,
+                Plotted::Efficiency => cell.ideal_speedup? / n as f64,
+                Plotted::Time => match first.params {
                     WorkloadSpec::Io { .. } => cell.ideal_s?,
                     _ => return None,
                 },
-                Metric::PerTask | Metric::Throughput | Metric::P99 => return None,
+                Plotted::PerTask | Plotted::Throughput | Plotted::P99 => return None,
             };
             Some(Point {
                 x: n as f64,
@@ -132,7 +132,7 @@ fn ideal_series(cells: &[&CellResult], metric: Metric) -> Option<Series> {
         .collect();
     (!points.is_empty()).then(|| Series {
         name: match (metric, first.params) {
-            (Metric::Time, _) => "ideal ceil(T/N)×sleep".into(),
+            (Plotted::Time, _) => "ideal ceil(T/N)×sleep".into(),
             (_, WorkloadSpec::Cpu { .. }) => "ideal (bounded by cores)".into(),
             _ => "ideal".into(),
         },
@@ -146,7 +146,7 @@ fn ideal_series(cells: &[&CellResult], metric: Metric) -> Option<Series> {
 pub fn panel(
     r: &RunResults,
     workload: WorkloadKind,
-    metric: Metric,
+    metric: Plotted,
     caption: String,
 ) -> Option<Panel> {
     let cells: Vec<&CellResult> = r.cells.iter().filter(|c| c.workload == workload).collect();
@@ -158,12 +158,12 @@ pub fn panel(
         series.push(ideal);
     }
     let (y_desc, y_axis) = match metric {
-        Metric::Speedup => ("speedup over sequential (×)", YAxis::Times),
-        Metric::Efficiency => ("efficiency (speedup ÷ workers)", YAxis::Percent),
-        Metric::Time => ("median wall time per batch", YAxis::Seconds),
-        Metric::PerTask => ("wall time per task (log scale)", YAxis::LogSeconds),
-        Metric::Throughput => ("round trips per second", YAxis::PerSecond),
-        Metric::P99 => ("p99 latency of a round trip (log scale)", YAxis::LogSeconds),
+        Plotted::Speedup => ("speedup over sequential (×)", YAxis::Times),
+        Plotted::Efficiency => ("efficiency (speedup ÷ workers)", YAxis::Percent),
+        Plotted::Time => ("median wall time per batch", YAxis::Seconds),
+        Plotted::PerTask => ("wall time per task (log scale)", YAxis::LogSeconds),
+        Plotted::Throughput => ("round trips per second", YAxis::PerSecond),
+        Plotted::P99 => ("p99 latency of a round trip (log scale)", YAxis::LogSeconds),
     };
     let x_desc = if workload == WorkloadKind::TcpEcho {
         "connections C (log2 scale)"
@@ -204,16 +204,16 @@ pub fn figures(r: &RunResults) -> Vec<Figure> {
         WorkloadKind::Mixed,
         WorkloadKind::TcpEcho,
     ] {
-        let metrics: &[(Metric, &str, &str)] = if workload == WorkloadKind::TcpEcho {
+        let metrics: &[(Plotted, &str, &str)] = if workload == WorkloadKind::TcpEcho {
             &[
-                (Metric::Throughput, "throughput", "Throughput"),
-                (Metric::P99, "p99", "p99 latency"),
+                (Plotted::Throughput, "throughput", "Throughput"),
+                (Plotted::P99, "p99", "p99 latency"),
             ]
         } else {
             &[
-                (Metric::Speedup, "speedup", "Speedup"),
-                (Metric::Efficiency, "efficiency", "Efficiency"),
-                (Metric::Time, "time", "Wall time"),
+                (Plotted::Speedup, "speedup", "Speedup"),
+                (Plotted::Efficiency, "efficiency", "Efficiency"),
+                (Plotted::Time, "time", "Wall time"),
             ]
         };
         for &(metric, stem, title) in metrics {

@@ -116,8 +116,8 @@ fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
             c.model,
             c.workers,
             fmt_duration(c.median_s),
-            fmt_duration(c.ci95_s[0]),
-            fmt_duration(c.ci95_s[1]),
+            fmt_duration(c.median_ci_s[0]),
+            fmt_duration(c.median_ci_s[1]),
             c.speedup
                 .filter(|_| workload != WorkloadKind::Noop)
                 .map_or("-".into(), |v| format!("{v:.2}×")),

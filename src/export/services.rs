@@ -42,13 +42,13 @@ pub fn export(r: &RunResults, format: ServiceFormat) -> String {
                     json!({
                         "latency": {
                             "value": c.median_s * 1e9,
-                            "lower_value": c.ci95_s[0] * 1e9,
-                            "upper_value": c.ci95_s[1] * 1e9,
+                            "lower_value": c.median_ci_s[0] * 1e9,
+                            "upper_value": c.median_ci_s[1] * 1e9,
                         },
                         "throughput": {
                             "value": per_s(c.median_s),
-                            "lower_value": per_s(c.ci95_s[1]),
-                            "upper_value": per_s(c.ci95_s[0]),
+                            "lower_value": per_s(c.median_ci_s[1]),
+                            "upper_value": per_s(c.median_ci_s[0]),
                         },
                     }),
                 );
@@ -63,7 +63,7 @@ pub fn export(r: &RunResults, format: ServiceFormat) -> String {
                         "name": name(c),
                         "unit": "ms",
                         "value": c.median_s * 1e3,
-                        "range": format!("{:.3} – {:.3}", c.ci95_s[0] * 1e3, c.ci95_s[1] * 1e3),
+                        "range": format!("{:.3} – {:.3}", c.median_ci_s[0] * 1e3, c.median_ci_s[1] * 1e3),
                         "extra": format!(
                             "{} tasks; median of {} samples; {:.1}% CI of the median{}; {}",
                             c.tasks,

@@ -81,8 +81,8 @@ pub fn results_table(r: &RunResults) -> String {
         for c in cells {
             let ci = format!(
                 "[{}, {}]",
-                fmt_duration(c.ci95_s[0]),
-                fmt_duration(c.ci95_s[1])
+                fmt_duration(c.median_ci_s[0]),
+                fmt_duration(c.median_ci_s[1])
             );
             let extra = match kind {
                 WorkloadKind::Cpu => format!("{:>7}", opt(c.ideal_speedup, |v| format!("{v:.2}×"))),

@@ -34,7 +34,7 @@ impl AnswerPipe {
     pub(crate) fn new() -> Result<Self> {
         let (reader, writer) = std::io::pipe().map_err(|source| Error::Spawn {
             what: "answer pipe".into(),
-            source,
+            io: source,
         })?;
         Ok(AnswerPipe {
             writer,
@@ -73,7 +73,7 @@ impl AnswerPipe {
     pub(crate) fn spawn_worker(&self, exe: &Path) -> Result<(Child, ChildStdin)> {
         let spawn_err = |source| Error::Spawn {
             what: format!("worker process {}", exe.display()),
-            source,
+            io: source,
         };
         let stdout = self.writer.try_clone().map_err(spawn_err)?;
         let mut child = Command::new(exe)
@@ -214,7 +214,7 @@ impl Children {
         self.dead_since.remove(&pid);
         child.wait().map_err(|source| Error::Spawn {
             what: format!("wait for worker {pid}"),
-            source,
+            io: source,
         })
     }
 
@@ -233,7 +233,7 @@ impl Children {
             if now.duration_since(since) >= GRACE {
                 return Err(Error::WorkerDied {
                     pid: *pid,
-                    task: owed.map_or(u64::MAX, |o| o.0),
+                    task: owed.map(|o| o.0),
                     status: status.to_string(),
                 });
             }

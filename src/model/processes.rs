@@ -57,7 +57,7 @@ impl Executor for ProcessesModel {
                     if !status.success() {
                         return Err(Error::WorkerDied {
                             pid: resp.pid,
-                            task: resp.task,
+                            task: Some(resp.task),
                             status: status.to_string(),
                         });
                     }

@@ -21,7 +21,7 @@ const RECORD: usize = 24;
 fn os_err(what: &str) -> Error {
     Error::Spawn {
         what: what.to_string(),
-        source: std::io::Error::last_os_error(),
+        io: std::io::Error::last_os_error(),
     }
 }
 
@@ -137,7 +137,7 @@ impl Forked {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 return Err(Error::Spawn {
                     what: format!("wait for forked worker {pid}"),
-                    source: e,
+                    io: e,
                 });
             }
         }
@@ -196,7 +196,7 @@ impl Forked {
                 self.alive.remove(&pid);
                 return Err(Error::WorkerDied {
                     pid,
-                    task,
+                    task: Some(task),
                     status: describe(status),
                 });
             }
@@ -293,7 +293,7 @@ impl Executor for ProcessesForkModel {
                 if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
                     return Err(Error::WorkerDied {
                         pid,
-                        task,
+                        task: Some(task),
                         status: describe(status),
                     });
                 }

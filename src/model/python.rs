@@ -108,12 +108,12 @@ impl PythonModel {
             .tempfile()
             .map_err(|source| Error::Spawn {
                 what: "temporary copy of scripts/pylesson.py".into(),
-                source,
+                io: source,
             })?;
         file.write_all(SCRIPT.as_bytes())
             .map_err(|source| Error::Spawn {
                 what: "temporary copy of scripts/pylesson.py".into(),
-                source,
+                io: source,
             })?;
         let script = file.into_temp_path();
         let python = python_command();
@@ -134,7 +134,7 @@ impl PythonModel {
                 } else {
                     Error::Spawn {
                         what: format!("{} for py-{model}", python.to_string_lossy()),
-                        source: e,
+                        io: e,
                     }
                 }
             })?;

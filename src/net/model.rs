@@ -40,7 +40,7 @@ impl ServerProcess {
             .spawn()
             .map_err(|source| Error::Spawn {
                 what: format!("echo server {} ({model})", exe.display()),
-                source,
+                io: source,
             })?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("stdout was piped");

@@ -217,11 +217,6 @@ impl WorkloadSpec {
         }
     }
 
-    /// Whether the workload blocks (sleeps) in every task.
-    pub fn blocks(&self) -> bool {
-        matches!(self, WorkloadSpec::Io { .. } | WorkloadSpec::Mixed { .. })
-    }
-
     /// The checksum of one task, see [`Workload::expected_checksum`].
     pub fn expected_checksum(&self, task: u64) -> u64 {
         match *self {
