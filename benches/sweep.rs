@@ -128,7 +128,7 @@ fn print_criterion_comparison(r: &RunResults) {
             let inside = c.median_ci_s[0] <= crit && crit <= c.median_ci_s[1];
             Some(format!(
                 "{:<22} {:>10} {:>12} {:>8.3} {}",
-                format!("{}/{}/{}", c.workload, c.model, c.workers),
+                c.key().to_string(),
                 fmt_duration(c.median_s),
                 fmt_duration(crit),
                 crit / c.median_s,

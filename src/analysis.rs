@@ -12,6 +12,7 @@
 
 use crate::machine::MachineInfo;
 use crate::model::ModelKind;
+use crate::plan::CellKey;
 use crate::result::{CellResult, RunResults};
 use crate::stats::t_975;
 use crate::workload::WorkloadKind;
@@ -120,8 +121,11 @@ pub fn analyse(r: &RunResults) -> Analysis {
             if model.is_baseline() {
                 continue;
             }
-            let baseline = baseline_median(&cells, model.baseline());
             let mine: Vec<&&CellResult> = cells.iter().filter(|c| c.model == model).collect();
+            let baseline = mine
+                .first()
+                .and_then(|c| c.speedup_baseline(&r.cells))
+                .map(|b| b.median_s());
             let with_speedup: Vec<(usize, f64)> = mine
                 .iter()
                 .filter_map(|c| c.speedup.map(|s| (c.workers, s)))
@@ -175,17 +179,6 @@ pub fn analyse(r: &RunResults) -> Analysis {
     Analysis { scaling, verdicts }
 }
 
-/// The median of a workload's baseline cell (`sequential` or `py-sequential`), or the ideal
-/// sequential time for `io`.
-fn baseline_median(cells: &[&CellResult], baseline: ModelKind) -> Option<f64> {
-    if let Some(seq) = cells.iter().find(|c| c.model == baseline) {
-        return Some(seq.median_s);
-    }
-    cells
-        .first()
-        .and_then(|c| Some(c.tasks as f64 * c.params.nominal_task_s()?))
-}
-
 fn core_note(n: usize, m: &MachineInfo) -> String {
     let physical = m.physical_cores.unwrap_or(m.logical_cores);
     if n == physical && n == m.logical_cores {
@@ -233,7 +226,14 @@ fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> 
     let ideal = r
         .cells
         .iter()
-        .find(|c| c.workload == workload && c.model == best.model && c.workers == best.peak_workers)
+        .find(|c| {
+            c.key()
+                == CellKey {
+                    workload,
+                    model: best.model,
+                    workers: best.peak_workers,
+                }
+        })
         .and_then(|c| c.ideal_speedup);
     let label = match workload {
         WorkloadKind::Cpu => "CPU-bound",

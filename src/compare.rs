@@ -214,7 +214,7 @@ impl Comparison {
 }
 
 fn cell_name(c: &CellResult) -> String {
-    format!("{}/{}/{}", c.workload, c.model, c.workers)
+    c.key().to_string()
 }
 
 /// The per-sample values of `metric` for a cell of `run`.
@@ -235,18 +235,9 @@ fn values(run: &RunResults, c: &CellResult, metric: Metric) -> Option<Vec<f64>> 
     } else {
         1.0
     };
-    let seq = run
-        .cells
-        .iter()
-        .find(|b| b.workload == c.workload && b.model == c.model.baseline());
-    let baselines: Vec<f64> = match (seq, c.params) {
-        (Some(s), _) if s.samples_s.len() == c.samples_s.len() => s.samples_s.clone(),
-        (Some(s), _) => vec![s.median_s; c.samples_s.len()],
-        (None, spec) if spec.nominal_task_s().is_some() => {
-            vec![c.tasks as f64 * spec.nominal_task_s().unwrap_or(0.0); c.samples_s.len()]
-        }
-        (None, _) => return None,
-    };
+    let baselines = c
+        .speedup_baseline(&run.cells)?
+        .per_round_s(c.samples_s.len());
     Some(
         baselines
             .iter()
@@ -291,11 +282,7 @@ pub fn compare(
     let mut cells = Vec::new();
     let mut only_in_current = Vec::new();
     for c in &current.cells {
-        let Some(b) = baseline
-            .cells
-            .iter()
-            .find(|b| b.workload == c.workload && b.model == c.model && b.workers == c.workers)
-        else {
+        let Some(b) = baseline.cells.iter().find(|b| b.key() == c.key()) else {
             only_in_current.push(cell_name(c));
             continue;
         };
@@ -344,12 +331,7 @@ pub fn compare(
     let only_in_baseline = baseline
         .cells
         .iter()
-        .filter(|b| {
-            !current
-                .cells
-                .iter()
-                .any(|c| b.workload == c.workload && b.model == c.model && b.workers == c.workers)
-        })
+        .filter(|b| !current.cells.iter().any(|c| b.key() == c.key()))
         .map(cell_name)
         .collect();
     let noise_cv = (

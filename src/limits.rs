@@ -434,12 +434,7 @@ fn footprints(config: &RunConfig) -> Vec<Footprint> {
             continue;
         }
         prints.push(Footprint {
-            label: format!(
-                "{}/{} N={}",
-                cell.workload.spec.kind(),
-                cell.model,
-                cell.workers
-            ),
+            label: cell.key().label(),
             model: cell.model,
             workers,
             tcp,

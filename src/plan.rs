@@ -123,6 +123,31 @@ impl FromStr for StartMethod {
     }
 }
 
+/// What identifies a cell wherever one is named or matched: workload, model, N. Displayed as
+/// its id, `cpu/threads/2`; [`CellKey::label`] is the `cpu/threads N=2` of messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CellKey {
+    /// The workload.
+    pub workload: WorkloadKind,
+    /// The model.
+    pub model: ModelKind,
+    /// N.
+    pub workers: usize,
+}
+
+impl CellKey {
+    /// "cpu/threads N=2", for messages.
+    pub fn label(&self) -> String {
+        format!("{}/{} N={}", self.workload, self.model, self.workers)
+    }
+}
+
+impl std::fmt::Display for CellKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.workload, self.model, self.workers)
+    }
+}
+
 /// One measured configuration: a workload run by a model with N workers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CellSpec {
@@ -132,6 +157,17 @@ pub struct CellSpec {
     pub model: ModelKind,
     /// N: the most tasks in flight at once.
     pub workers: usize,
+}
+
+impl CellSpec {
+    /// The cell's key.
+    pub fn key(&self) -> CellKey {
+        CellKey {
+            workload: self.workload.spec.kind(),
+            model: self.model,
+            workers: self.workers,
+        }
+    }
 }
 
 impl RunConfig {

@@ -4,7 +4,7 @@
 
 use crate::machine::MachineInfo;
 use crate::model::ModelKind;
-use crate::plan::RunConfig;
+use crate::plan::{CellKey, RunConfig};
 use crate::stats::{Summary, speedup, summarize};
 use crate::workload::{WorkloadKind, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -184,6 +184,97 @@ impl CellResult {
     pub fn summary(&self) -> Option<Summary> {
         summarize(&self.samples_s)
     }
+
+    /// The cell's key.
+    pub fn key(&self) -> CellKey {
+        CellKey {
+            workload: self.workload,
+            model: self.model,
+            workers: self.workers,
+        }
+    }
+
+    /// What this cell's speedup is measured against, among the cells of its run.
+    pub fn speedup_baseline<'a>(&self, run: &'a [CellResult]) -> Option<SpeedupBaseline<'a>> {
+        speedup_baseline(
+            run.iter()
+                .map(|c| (c.workload, c.model, c.samples_s.as_slice())),
+            self.model,
+            &self.params,
+            self.tasks,
+        )
+    }
+}
+
+/// What a cell's speedup is measured against.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SpeedupBaseline<'a> {
+    /// The samples of the model's baseline cell (`sequential`, `py-sequential`) of the same
+    /// workload in the same run, in measured order (round i's at index i).
+    Measured {
+        /// The baseline model.
+        model: ModelKind,
+        /// Its samples, seconds.
+        samples_s: &'a [f64],
+    },
+    /// No baseline cell, but a task's time is known by construction (`io`, `mixed`): the ideal
+    /// sequential time, tasks × that time.
+    Ideal {
+        /// Seconds.
+        seconds: f64,
+    },
+}
+
+impl SpeedupBaseline<'_> {
+    /// The name the result file records (`speedup_baseline`).
+    pub fn name(&self) -> String {
+        match self {
+            SpeedupBaseline::Measured { model, .. } => model.to_string(),
+            SpeedupBaseline::Ideal { .. } => "ideal-sequential".to_string(),
+        }
+    }
+
+    /// The baseline's median time, seconds.
+    pub fn median_s(&self) -> f64 {
+        match self {
+            SpeedupBaseline::Measured { samples_s, .. } => crate::stats::median(samples_s),
+            SpeedupBaseline::Ideal { seconds } => *seconds,
+        }
+    }
+
+    /// A baseline time for each of `n` rounds: the baseline's own sample of that round when it
+    /// has one per round, else its median for every round.
+    pub fn per_round_s(&self, n: usize) -> Vec<f64> {
+        match self {
+            SpeedupBaseline::Measured { samples_s, .. } if samples_s.len() == n => {
+                samples_s.to_vec()
+            }
+            _ => vec![self.median_s(); n],
+        }
+    }
+}
+
+/// The one rule for a cell's speedup baseline: among `cells` (workload, model, samples) of one
+/// run, the samples of the baseline model's cell of the same workload; without one, the ideal
+/// sequential time where the workload's task time is known by construction; else none.
+pub fn speedup_baseline<'a>(
+    cells: impl IntoIterator<Item = (WorkloadKind, ModelKind, &'a [f64])>,
+    model: ModelKind,
+    params: &WorkloadSpec,
+    tasks: u64,
+) -> Option<SpeedupBaseline<'a>> {
+    let baseline = model.baseline();
+    let measured = cells
+        .into_iter()
+        .find(|(w, m, samples)| *w == params.kind() && *m == baseline && !samples.is_empty());
+    match measured {
+        Some((_, model, samples_s)) => Some(SpeedupBaseline::Measured { model, samples_s }),
+        None => params
+            .nominal_task_s()
+            .map(|task_s| SpeedupBaseline::Ideal {
+                seconds: tasks as f64 * task_s,
+            }),
+    }
 }
 
 /// Raw measurements of a cell, before derivation.
@@ -223,6 +314,17 @@ pub struct RawCell {
     pub net: Option<NetRaw>,
 }
 
+impl RawCell {
+    /// The cell's key.
+    pub fn key(&self) -> CellKey {
+        CellKey {
+            workload: self.params.kind(),
+            model: self.model,
+            workers: self.workers,
+        }
+    }
+}
+
 fn median_u64(v: &[u64]) -> u64 {
     let mut v = v.to_vec();
     v.sort_unstable();
@@ -232,26 +334,30 @@ fn median_u64(v: &[u64]) -> u64 {
 /// Turns raw cells into result cells, deriving speedup, efficiency and ideals. Cells without a
 /// sample are left out. `physical_cores` bounds the CPU-bound ideal.
 pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
-    let base_of = |w: WorkloadKind, baseline: ModelKind| {
-        raw.iter()
-            .find(|c| c.model == baseline && c.params.kind() == w)
-            .and_then(|c| summarize(&c.samples_s))
-    };
     raw.iter()
         .filter_map(|c| {
             let s = summarize(&c.samples_s)?;
             let kind = c.params.kind();
-            let (mut speedup_v, mut ci, mut baseline) = (None, None, None);
-            if let Some(b) = base_of(kind, c.model.baseline()) {
-                let (v, i) = speedup(&b, &s);
-                (speedup_v, ci, baseline) =
-                    (Some(v), Some(i), Some(c.model.baseline().to_string()));
-            } else if let Some(per_task) = c.params.nominal_task_s() {
-                let ideal_seq = c.tasks as f64 * per_task;
-                speedup_v = Some(ideal_seq / s.median);
-                ci = Some([ideal_seq / s.ci_high, ideal_seq / s.ci_low]);
-                baseline = Some("ideal-sequential".to_string());
-            }
+            let base = speedup_baseline(
+                raw.iter()
+                    .map(|r| (r.params.kind(), r.model, r.samples_s.as_slice())),
+                c.model,
+                &c.params,
+                c.tasks,
+            );
+            let (speedup_v, ci, baseline) = match base {
+                Some(SpeedupBaseline::Measured { samples_s, .. }) => {
+                    let b = summarize(samples_s).expect("a measured baseline has samples");
+                    let (v, i) = speedup(&b, &s);
+                    (Some(v), Some(i), base.map(|b| b.name()))
+                }
+                Some(SpeedupBaseline::Ideal { seconds }) => (
+                    Some(seconds / s.median),
+                    Some([seconds / s.ci_high, seconds / s.ci_low]),
+                    base.map(|b| b.name()),
+                ),
+                None => (None, None, None),
+            };
             let workers = if c.model.is_baseline() { 1 } else { c.workers };
             let waits = c.model.concurrent_waits(workers, c.tasks);
             let computes = c

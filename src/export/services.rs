@@ -31,7 +31,7 @@ impl FromStr for ServiceFormat {
 
 /// The run in `format`, as JSON text.
 pub fn export(r: &RunResults, format: ServiceFormat) -> String {
-    let name = |c: &crate::result::CellResult| format!("{}/{}/{}", c.workload, c.model, c.workers);
+    let name = |c: &crate::result::CellResult| c.key().to_string();
     let value = match format {
         ServiceFormat::Bencher => {
             let mut map = Map::new();

@@ -255,7 +255,7 @@ pub fn start_cell(cell: &CellSpec, ctx: &ModelContext) -> Result<Box<dyn Executo
 
 /// "cpu/processes N=2", for messages.
 fn cell_name(c: &CellSpec) -> String {
-    format!("{}/{} N={}", c.workload.spec.kind(), c.model, c.workers)
+    c.key().label()
 }
 
 /// `e` as the run reports it: a signal wins over whatever it caused (children killed by a
