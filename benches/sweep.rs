@@ -91,8 +91,10 @@ fn sweep() -> anyhow::Result<()> {
     print!("{}", results_table(&measured.results));
     let report = measured.report(Format::Png)?;
     println!();
-    for (_, v) in report.analyses.iter().flat_map(|a| &a.verdicts) {
-        println!("{v}");
+    for a in &report.analyses {
+        for (_, v) in parbench::export::verdicts::sentences(a) {
+            println!("{v}");
+        }
     }
     print_criterion_comparison(&measured.results);
     println!(

@@ -10,7 +10,6 @@
 //! `e(n) = (1/S − 1/n)/(1 − 1/n)`: a serial fraction that grows with n points at overhead rather
 //! than an inherently serial part.
 
-use crate::machine::MachineInfo;
 use crate::model::ModelKind;
 use crate::plan::CellKey;
 use crate::result::{CellResult, RunResults};
@@ -96,13 +95,56 @@ pub struct ModelScaling {
     pub max_workers: (usize, f64),
 }
 
+/// What one workload showed, as data; [`crate::export::verdicts`] puts it into words.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// `noop`: what the cheapest and the dearest model cost per task, each at its best N.
+    TaskCost {
+        /// The cheapest model and its cost per task, seconds.
+        cheapest: (ModelKind, f64),
+        /// The dearest model and its cost per task, seconds.
+        dearest: (ModelKind, f64),
+    },
+    /// `cpu`, `io`, `mixed`: the model that scales best, and where more workers stop helping.
+    Scaling {
+        /// The workload.
+        workload: WorkloadKind,
+        /// How the best model scales.
+        best: ModelScaling,
+        /// The ideal speedup at its peak, where one is known.
+        ideal_speedup: Option<f64>,
+        /// The machine's physical cores (logical where unknown) and logical cores, for saying
+        /// where a worker count stands.
+        cores: (usize, usize),
+    },
+    /// `tcp-echo`: the design that serves the most, and who spends the least server CPU.
+    Echo {
+        /// The fastest design, its round trips per second, and its connections.
+        fastest: (ModelKind, f64, usize),
+        /// At the largest connection count: the design with the least server CPU per round
+        /// trip, and that CPU, seconds.
+        frugal: Option<(usize, ModelKind, f64)>,
+    },
+}
+
+impl Verdict {
+    /// The workload it is about.
+    pub fn workload(&self) -> WorkloadKind {
+        match self {
+            Verdict::TaskCost { .. } => WorkloadKind::Noop,
+            Verdict::Scaling { workload, .. } => *workload,
+            Verdict::Echo { .. } => WorkloadKind::TcpEcho,
+        }
+    }
+}
+
 /// Everything the analytics say about one run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Analysis {
     /// Per workload and model.
     pub scaling: Vec<ModelScaling>,
-    /// One sentence per workload.
-    pub verdicts: Vec<(WorkloadKind, String)>,
+    /// One verdict per workload.
+    pub verdicts: Vec<Verdict>,
 }
 
 /// Per-sample speedups of a cell against the baseline median.
@@ -174,105 +216,58 @@ pub fn analyse(r: &RunResults) -> Analysis {
     }
     let verdicts = WorkloadKind::ALL
         .into_iter()
-        .filter_map(|w| verdict(r, w, &scaling).map(|v| (w, v)))
+        .filter_map(|w| verdict(r, w, &scaling))
         .collect();
     Analysis { scaling, verdicts }
 }
 
-fn core_note(n: usize, m: &MachineInfo) -> String {
-    let physical = m.physical_cores.unwrap_or(m.logical_cores);
-    if n == physical && n == m.logical_cores {
-        format!(" (= the {n} cores)")
-    } else if n == physical {
-        format!(" (= the {n} physical cores)")
-    } else if n == m.logical_cores {
-        format!(" (= the {n} logical cores)")
-    } else if n > m.logical_cores {
-        format!(" (more than the {} logical cores)", m.logical_cores)
-    } else {
-        String::new()
-    }
-}
-
-/// One plain sentence stating what a workload showed.
-fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> Option<String> {
-    let mine: Vec<&ModelScaling> = scaling.iter().filter(|s| s.workload == workload).collect();
-    if workload == WorkloadKind::TcpEcho {
-        return net_verdict(r);
-    }
-    if workload == WorkloadKind::Noop {
-        let mut costs: Vec<(ModelKind, f64)> = Vec::new();
-        for c in r.cells.iter().filter(|c| c.workload == workload) {
-            match costs.iter_mut().find(|(m, _)| *m == c.model) {
-                Some((_, best)) => *best = best.min(c.per_task_s),
-                None => costs.push((c.model, c.per_task_s)),
-            }
-        }
-        costs.retain(|(m, _)| !m.is_baseline());
-        costs.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let (cheap, dear) = (costs.first()?, costs.last()?);
-        return Some(format!(
-            "Cost per task: from {} for {} to {} for {} ({:.0}× more), at each model's best worker count.",
-            crate::format::fmt_duration(cheap.1),
-            cheap.0,
-            crate::format::fmt_duration(dear.1),
-            dear.0,
-            dear.1 / cheap.1
-        ));
-    }
-    let best = mine
-        .iter()
-        .max_by(|a, b| a.peak_speedup.total_cmp(&b.peak_speedup))?;
-    let ideal = r
-        .cells
-        .iter()
-        .find(|c| {
-            c.key()
-                == CellKey {
-                    workload,
-                    model: best.model,
-                    workers: best.peak_workers,
+/// What a workload showed.
+fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> Option<Verdict> {
+    match workload {
+        WorkloadKind::TcpEcho => echo_verdict(r),
+        WorkloadKind::Noop => {
+            let mut costs: Vec<(ModelKind, f64)> = Vec::new();
+            for c in r.cells.iter().filter(|c| c.workload == workload) {
+                match costs.iter_mut().find(|(m, _)| *m == c.model) {
+                    Some((_, best)) => *best = best.min(c.per_task_s),
+                    None => costs.push((c.model, c.per_task_s)),
                 }
-        })
-        .and_then(|c| c.ideal_speedup);
-    let label = match workload {
-        WorkloadKind::Cpu => "CPU-bound",
-        WorkloadKind::Io => "IO-bound",
-        WorkloadKind::Mixed => "Mixed compute + wait",
-        WorkloadKind::Noop | WorkloadKind::TcpEcho => unreachable!(),
-    };
-    let ideal = ideal.map_or(String::new(), |i| format!(" against an ideal of {i:.2}×"));
-    let (max_n, at_max) = best.max_workers;
-    let s = if best.saturation_workers < max_n {
-        format!(
-            "{label}: {} reaches {:.2}×{ideal}; adding workers stops helping at {}{}: {max_n} workers give {at_max:.2}×.",
-            best.model,
-            best.peak_speedup,
-            best.saturation_workers,
-            core_note(best.saturation_workers, &r.machine),
-        )
-    } else {
-        let why = match workload {
-            WorkloadKind::Io => format!(
-                "so waiting, not the {} cores, bounds it",
-                r.machine.logical_cores
-            ),
-            _ => "so more workers may help".to_string(),
-        };
-        format!(
-            "{label}: {} reaches {:.2}× at {} workers{}{ideal}; it still grows at the largest count tried, {why}.",
-            best.model,
-            best.peak_speedup,
-            best.peak_workers,
-            core_note(best.peak_workers, &r.machine),
-        )
-    };
-    Some(s)
+            }
+            costs.retain(|(m, _)| !m.is_baseline());
+            costs.sort_by(|a, b| a.1.total_cmp(&b.1));
+            Some(Verdict::TaskCost {
+                cheapest: *costs.first()?,
+                dearest: *costs.last()?,
+            })
+        }
+        _ => {
+            let best = scaling
+                .iter()
+                .filter(|s| s.workload == workload)
+                .max_by(|a, b| a.peak_speedup.total_cmp(&b.peak_speedup))?;
+            let key = CellKey {
+                workload,
+                model: best.model,
+                workers: best.peak_workers,
+            };
+            let m = &r.machine;
+            Some(Verdict::Scaling {
+                workload,
+                best: best.clone(),
+                ideal_speedup: r
+                    .cells
+                    .iter()
+                    .find(|c| c.key() == key)
+                    .and_then(|c| c.ideal_speedup),
+                cores: (m.physical_cores.unwrap_or(m.logical_cores), m.logical_cores),
+            })
+        }
+    }
 }
 
 /// tcp-echo: the fastest design and where, and who spends the least server CPU per round trip
 /// at the largest connection count.
-fn net_verdict(r: &RunResults) -> Option<String> {
+fn echo_verdict(r: &RunResults) -> Option<Verdict> {
     let cells: Vec<&CellResult> = r
         .cells
         .iter()
@@ -281,26 +276,16 @@ fn net_verdict(r: &RunResults) -> Option<String> {
     let rate = |c: &CellResult| c.net.as_ref().map_or(0.0, |n| n.round_trips_per_s);
     let best = cells.iter().max_by(|a, b| rate(a).total_cmp(&rate(b)))?;
     let top_c = cells.iter().map(|c| c.workers).max()?;
-    let at_top: Vec<&&CellResult> = cells.iter().filter(|c| c.workers == top_c).collect();
     let cpu = |c: &CellResult| c.net.as_ref().and_then(|n| n.server_cpu_per_round_trip_s);
-    let frugal = at_top
+    let frugal = cells
         .iter()
-        .filter_map(|c| cpu(c).map(|v| (c, v)))
-        .min_by(|a, b| a.1.total_cmp(&b.1));
-    let mut s = format!(
-        "TCP echo: {} serves the most, {:.0} round trips/s at {} connections.",
-        best.model,
-        rate(best),
-        best.workers
-    );
-    if let Some((c, v)) = frugal {
-        s.push_str(&format!(
-            " At {top_c} connections {} spends the least server CPU, {} per round trip.",
-            c.model,
-            crate::format::fmt_duration(v)
-        ));
-    }
-    Some(s)
+        .filter(|c| c.workers == top_c)
+        .filter_map(|c| cpu(c).map(|v| (top_c, c.model, v)))
+        .min_by(|a, b| a.2.total_cmp(&b.2));
+    Some(Verdict::Echo {
+        fastest: (best.model, rate(best), best.workers),
+        frugal,
+    })
 }
 
 #[cfg(test)]

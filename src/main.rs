@@ -245,7 +245,7 @@ fn baseline(args: BaselineArgs) -> anyhow::Result<()> {
 fn print_verdicts(rep: &parbench::report::Report) {
     println!();
     for a in &rep.analyses {
-        for (_, v) in &a.verdicts {
+        for (_, v) in parbench::export::verdicts::sentences(a) {
             println!("{v}");
         }
     }

@@ -56,7 +56,11 @@ pub fn write_report(
         files.push(path);
     }
     let analyses: Vec<Analysis> = runs.iter().map(analyse).collect();
-    let json = serde_json::to_vec_pretty(&analyses).expect("analysis always serialises");
+    let files_view: Vec<_> = analyses
+        .iter()
+        .map(crate::export::verdicts::AnalysisFile::new)
+        .collect();
+    let json = serde_json::to_vec_pretty(&files_view).expect("analysis always serialises");
     let analysis_path = out.join("analysis.json");
     write_atomic(&analysis_path, &json)?;
     files.push(analysis_path);

@@ -122,10 +122,18 @@ fn a_report_folder_has_charts_analysis_and_a_summary() {
 fn the_verdict_names_the_core_count_where_cpu_work_stops_scaling() {
     let run = synthetic_run("box", 2);
     let a = parbench::analysis::analyse(&run);
-    let cpu = &a.verdicts[0].1;
+    // The analysis says it as data: rayon saturates at the 2 cores.
+    match &a.verdicts[0] {
+        parbench::analysis::Verdict::Scaling { best, cores, .. } => {
+            assert_eq!((best.saturation_workers, *cores), (2, (2, 2)), "{best:?}");
+        }
+        v => panic!("a scaling verdict for cpu, not {v:?}"),
+    }
+    let words = parbench::export::verdicts::sentences(&a);
+    let cpu = &words[0].1;
     assert!(cpu.starts_with("CPU-bound:"), "{cpu}");
     assert!(cpu.contains("stops helping at 2 (= the 2 cores)"), "{cpu}");
-    let io = &a.verdicts[1].1;
+    let io = &words[1].1;
     assert!(io.contains("still grows"), "{io}");
 }
 

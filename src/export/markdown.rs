@@ -206,7 +206,7 @@ pub fn summary(
                 String::new()
             }
         );
-        for (_, v) in &a.verdicts {
+        for (_, v) in super::verdicts::sentences(a) {
             let _ = writeln!(s, "- {v}");
         }
         s.push('\n');

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod markdown;
 pub mod services;
 pub mod table;
+pub mod verdicts;
 
 /// Re-exported from [`crate::format`], the formatting every output shares.
 pub use crate::format::fmt_duration;

@@ -1,0 +1,115 @@
+//! The analysis's verdicts ([`crate::analysis::Verdict`]) in words: one plain sentence per
+//! workload, for the terminal, `summary.md` and `analysis.json`. Wording only; what a verdict
+//! says is decided in [`crate::analysis`].
+
+use crate::analysis::{Analysis, ModelScaling, Verdict};
+use crate::format::fmt_duration;
+use crate::workload::WorkloadKind;
+use serde::Serialize;
+
+/// An analysis as `analysis.json` holds it: the scaling numbers and the verdicts in words.
+#[derive(Serialize)]
+pub struct AnalysisFile<'a> {
+    /// Per workload and model.
+    pub scaling: &'a [ModelScaling],
+    /// One sentence per workload.
+    pub verdicts: Vec<(WorkloadKind, String)>,
+}
+
+impl<'a> AnalysisFile<'a> {
+    /// `a` with its verdicts in words.
+    pub fn new(a: &'a Analysis) -> Self {
+        AnalysisFile {
+            scaling: &a.scaling,
+            verdicts: sentences(a),
+        }
+    }
+}
+
+/// Every verdict of `a` as (workload, sentence).
+pub fn sentences(a: &Analysis) -> Vec<(WorkloadKind, String)> {
+    a.verdicts
+        .iter()
+        .map(|v| (v.workload(), sentence(v)))
+        .collect()
+}
+
+/// " (= the 2 cores)": where a worker count stands against the machine's cores.
+fn core_note(n: usize, (physical, logical): (usize, usize)) -> String {
+    if n == physical && n == logical {
+        format!(" (= the {n} cores)")
+    } else if n == physical {
+        format!(" (= the {n} physical cores)")
+    } else if n == logical {
+        format!(" (= the {n} logical cores)")
+    } else if n > logical {
+        format!(" (more than the {logical} logical cores)")
+    } else {
+        String::new()
+    }
+}
+
+/// One plain sentence stating what a workload showed.
+pub fn sentence(v: &Verdict) -> String {
+    match v {
+        Verdict::TaskCost { cheapest, dearest } => format!(
+            "Cost per task: from {} for {} to {} for {} ({:.0}× more), at each model's best worker count.",
+            fmt_duration(cheapest.1),
+            cheapest.0,
+            fmt_duration(dearest.1),
+            dearest.0,
+            dearest.1 / cheapest.1
+        ),
+        Verdict::Scaling {
+            workload,
+            best,
+            ideal_speedup,
+            cores,
+        } => {
+            let label = match workload {
+                WorkloadKind::Cpu => "CPU-bound",
+                WorkloadKind::Io => "IO-bound",
+                _ => "Mixed compute + wait",
+            };
+            let ideal =
+                ideal_speedup.map_or(String::new(), |i| format!(" against an ideal of {i:.2}×"));
+            let (max_n, at_max) = best.max_workers;
+            if best.saturation_workers < max_n {
+                format!(
+                    "{label}: {} reaches {:.2}×{ideal}; adding workers stops helping at {}{}: {max_n} workers give {at_max:.2}×.",
+                    best.model,
+                    best.peak_speedup,
+                    best.saturation_workers,
+                    core_note(best.saturation_workers, *cores),
+                )
+            } else {
+                let why = match workload {
+                    WorkloadKind::Io => {
+                        format!("so waiting, not the {} cores, bounds it", cores.1)
+                    }
+                    _ => "so more workers may help".to_string(),
+                };
+                format!(
+                    "{label}: {} reaches {:.2}× at {} workers{}{ideal}; it still grows at the largest count tried, {why}.",
+                    best.model,
+                    best.peak_speedup,
+                    best.peak_workers,
+                    core_note(best.peak_workers, *cores),
+                )
+            }
+        }
+        Verdict::Echo { fastest, frugal } => {
+            let mut s = format!(
+                "TCP echo: {} serves the most, {:.0} round trips/s at {} connections.",
+                fastest.0, fastest.1, fastest.2
+            );
+            if let Some((top_c, model, cpu)) = frugal {
+                s.push_str(&format!(
+                    " At {top_c} connections {model} spends the least server CPU, {} per round trip.",
+                    fmt_duration(*cpu)
+                ));
+            }
+            s
+        }
+    }
+}
