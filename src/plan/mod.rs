@@ -1,0 +1,435 @@
+//! What to measure: the plan of a run ([`RunConfig`]), its validation, and its cells (workload ×
+//! model × workers, each named by a [`CellKey`]). The presets and the worker sweep are in
+//! `presets.rs`, command-line overrides in `overrides.rs`. Pure: it neither runs nor times
+//! anything.
+
+mod overrides;
+mod presets;
+
+pub use overrides::{Overrides, build_config};
+pub use presets::{PRESET_ENV, Preset, TCP_CONNECTIONS, default_workers, preset_from_env};
+
+use crate::error::{Error, Result};
+use crate::model::ModelKind;
+use crate::workload::{WorkloadKind, WorkloadSpec};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+/// One workload of a run with its task count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkloadPlan {
+    /// The workload and its parameters.
+    pub spec: WorkloadSpec,
+    /// Tasks per batch.
+    pub tasks: u64,
+}
+
+/// Everything a run measures; stored in the result file as `config`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// The preset this started from.
+    pub preset: Preset,
+    /// Workloads, each with its task count.
+    pub workloads: Vec<WorkloadPlan>,
+    /// Models to run.
+    pub models: Vec<ModelKind>,
+    /// Worker counts for every model but `sequential` (which always runs with 1).
+    pub workers: Vec<usize>,
+    /// Recorded samples per cell.
+    pub samples: usize,
+    /// Unrecorded warm-up runs per cell, before the samples.
+    pub warmup: usize,
+    /// Seed of the shuffled run order, so a run's order can be reproduced.
+    pub shuffle_seed: u64,
+    /// Untimed pause before every batch, milliseconds (see the runner).
+    #[serde(default)]
+    pub settle_ms: u64,
+    /// A name for the run in charts comparing machines (`--label`); the hostname when absent.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The `gil` model's switch interval, milliseconds (CPython's default: 5).
+    #[serde(default = "default_switch_interval_ms")]
+    pub switch_interval_ms: u64,
+    /// What a failing cell does to the run (`--on-error`).
+    #[serde(default)]
+    pub on_error: OnError,
+    /// How long one task may run in another process before its worker is killed, seconds
+    /// (`--task-timeout`); `None`: 5 s + 10 × the task's expected time.
+    #[serde(default)]
+    pub task_timeout_s: Option<f64>,
+    /// Thread stack size of thread-based models, bytes (`--stack-size`); `None`: the default.
+    #[serde(default)]
+    pub stack_size: Option<usize>,
+    /// Models or worker counts that differ for one workload (the `lesson` preset runs seed-io
+    /// with one thread or process per task, seed-cpu with a few); empty for most runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_workload: Vec<WorkloadOverride>,
+}
+
+fn default_switch_interval_ms() -> u64 {
+    5
+}
+
+/// What a run does when a cell fails (a worker dies, hangs or garbles its answer, a checksum
+/// differs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnError {
+    /// Stop the run (keeping what was measured) and exit non-zero.
+    #[default]
+    Stop,
+    /// Record the failure, drop the cell, finish the others, and exit non-zero.
+    Skip,
+}
+
+impl FromStr for OnError {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "stop" => Ok(OnError::Stop),
+            "skip" => Ok(OnError::Skip),
+            _ => Err(format!("unknown --on-error '{s}' (expected stop or skip)")),
+        }
+    }
+}
+
+/// Models and worker counts of one workload, replacing the run's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkloadOverride {
+    /// The workload concerned.
+    pub workload: WorkloadKind,
+    /// Its models, if not the run's.
+    #[serde(default)]
+    pub models: Option<Vec<ModelKind>>,
+    /// Its worker counts, if not the run's.
+    #[serde(default)]
+    pub workers: Option<Vec<usize>>,
+}
+
+/// How `processes` creates its children (`--start-method`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartMethod {
+    /// Execute a fresh `parbench worker` per task (model `processes`).
+    Spawn,
+    /// `fork` parbench per task (model `processes-fork`).
+    Fork,
+}
+
+impl FromStr for StartMethod {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "spawn" => Ok(StartMethod::Spawn),
+            "fork" => Ok(StartMethod::Fork),
+            _ => Err(format!(
+                "unknown start method '{s}' (expected spawn or fork)"
+            )),
+        }
+    }
+}
+
+/// What identifies a cell wherever one is named or matched: workload, model, N. Displayed as
+/// its id, `cpu/threads/2`; [`CellKey::label`] is the `cpu/threads N=2` of messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CellKey {
+    /// The workload.
+    pub workload: WorkloadKind,
+    /// The model.
+    pub model: ModelKind,
+    /// N.
+    pub workers: usize,
+}
+
+impl CellKey {
+    /// "cpu/threads N=2", for messages.
+    pub fn label(&self) -> String {
+        format!("{}/{} N={}", self.workload, self.model, self.workers)
+    }
+}
+
+impl std::fmt::Display for CellKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.workload, self.model, self.workers)
+    }
+}
+
+/// One measured configuration: a workload run by a model with N workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CellSpec {
+    /// Workload and tasks.
+    pub workload: WorkloadPlan,
+    /// The model.
+    pub model: ModelKind,
+    /// N: the most tasks in flight at once.
+    pub workers: usize,
+}
+
+impl CellSpec {
+    /// The cell's key.
+    pub fn key(&self) -> CellKey {
+        CellKey {
+            workload: self.workload.spec.kind(),
+            model: self.model,
+            workers: self.workers,
+        }
+    }
+}
+
+impl RunConfig {
+    /// The cells to measure, in display order: per workload, sequential first, then each model
+    /// over the worker counts.
+    pub fn cells(&self) -> Vec<CellSpec> {
+        let mut cells = Vec::new();
+        for &workload in &self.workloads {
+            let (models, workers) = self.models_and_workers(workload.spec.kind());
+            for &model in models {
+                if model.is_baseline() {
+                    cells.push(CellSpec {
+                        workload,
+                        model,
+                        workers: 1,
+                    });
+                } else {
+                    for &workers in workers {
+                        cells.push(CellSpec {
+                            workload,
+                            model,
+                            workers,
+                        });
+                    }
+                }
+            }
+        }
+        cells
+    }
+
+    /// The models and worker counts of `workload`: the run's, unless `per_workload` says otherwise.
+    pub fn models_and_workers(&self, workload: WorkloadKind) -> (&[ModelKind], &[usize]) {
+        let o = self.per_workload.iter().find(|o| o.workload == workload);
+        (
+            o.and_then(|o| o.models.as_deref()).unwrap_or(&self.models),
+            o.and_then(|o| o.workers.as_deref())
+                .unwrap_or(&self.workers),
+        )
+    }
+
+    /// Checks that the run can be done, naming the first bad value.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(m));
+        if self.samples == 0 {
+            return bad("--samples must be at least 1".into());
+        }
+        if self.workloads.is_empty() {
+            return bad("no workload selected".into());
+        }
+        if self.models.is_empty() {
+            return bad("no model selected".into());
+        }
+        if self.models.iter().any(|m| !m.is_baseline()) && self.workers.is_empty() {
+            return bad("no worker count given".into());
+        }
+        if let Some(w) = self.workers.iter().find(|w| **w == 0) {
+            return bad(format!("invalid worker count {w}: must be at least 1"));
+        }
+        for w in &self.workloads {
+            if w.tasks == 0 {
+                return bad(format!("{}: --tasks must be at least 1", w.spec.kind()));
+            }
+            if let WorkloadSpec::Cpu { iterations: 0 } = w.spec {
+                return bad("--iterations must be at least 1".into());
+            }
+            if let WorkloadSpec::Mixed { cpu_ms: 0, .. } = w.spec {
+                return bad("--cpu-ms must be at least 1".into());
+            }
+            let (models, _) = self.models_and_workers(w.spec.kind());
+            if let WorkloadSpec::TcpEcho { message_bytes } = w.spec {
+                if !(1..=1 << 20).contains(&message_bytes) {
+                    return bad(format!(
+                        "--message-bytes {message_bytes}: must be between 1 and 1048576"
+                    ));
+                }
+                if let Some(m) = models.iter().find(|m| !m.serves_tcp()) {
+                    return bad(format!(
+                        "{m} does not serve tcp-echo; its models are blocking-threads, nonblocking-poll, multiplexing and async"
+                    ));
+                }
+            } else if let Some(m) = models.iter().find(|m| m.tcp_only()) {
+                return bad(format!(
+                    "{m} is an echo-server design: it runs only the tcp-echo workload, not {}",
+                    w.spec.kind()
+                ));
+            }
+            if let (WorkloadSpec::Mixed { .. }, Some(m)) =
+                (w.spec, models.iter().find(|m| m.is_python()))
+            {
+                return bad(format!(
+                    "{m} runs cpu, io and noop only: the mixed workload is calibrated for parbench's own loop"
+                ));
+            }
+        }
+        if let Some(t) = self.task_timeout_s
+            && !(t > 0.0 && t.is_finite())
+        {
+            return bad(format!(
+                "--task-timeout {t}: must be a positive number of seconds"
+            ));
+        }
+        if self.switch_interval_ms == 0 {
+            return bad("--switch-interval-ms must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::MachineInfo;
+
+    fn machine(physical: Option<usize>, logical: usize) -> MachineInfo {
+        let mut m = MachineInfo::detect();
+        m.physical_cores = physical;
+        m.logical_cores = logical;
+        m.available_parallelism = logical;
+        m
+    }
+
+    #[test]
+    fn sweep_includes_physical_and_logical_counts() {
+        assert_eq!(default_workers(&machine(Some(2), 2)), vec![1, 2, 4]);
+        assert_eq!(
+            default_workers(&machine(Some(6), 12)),
+            vec![1, 2, 4, 6, 8, 12, 16, 24]
+        );
+        assert_eq!(default_workers(&machine(None, 1)), vec![1, 2]);
+    }
+
+    #[test]
+    fn explicit_values_override_the_preset() {
+        let m = machine(Some(2), 2);
+        let o = Overrides {
+            workloads: Some(vec![WorkloadKind::Io]),
+            workers: Some(vec![8, 1, 2, 2]),
+            sleep_ms: Some(7),
+            samples: Some(3),
+            ..Default::default()
+        };
+        let c = build_config(Preset::SeedCpu, &m, &o).unwrap();
+        assert_eq!(c.workers, vec![1, 2, 8]);
+        assert_eq!(c.samples, 3);
+        assert_eq!(c.workloads.len(), 1);
+        assert_eq!(c.workloads[0].spec, WorkloadSpec::Io { sleep_ms: 7 });
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let m = machine(Some(2), 2);
+        let err = |o: Overrides| build_config(Preset::Quick, &m, &o).unwrap_err().to_string();
+        assert!(
+            err(Overrides {
+                workers: Some(vec![0]),
+                ..Default::default()
+            })
+            .contains("worker count 0")
+        );
+        assert!(
+            err(Overrides {
+                samples: Some(0),
+                ..Default::default()
+            })
+            .contains("--samples")
+        );
+        assert!(
+            err(Overrides {
+                tasks: Some(0),
+                ..Default::default()
+            })
+            .contains("--tasks")
+        );
+    }
+
+    #[test]
+    fn big_machines_get_more_tasks_but_bounded_batches() {
+        let c = Preset::Default.config(&machine(Some(64), 128));
+        let io = c.workloads[1];
+        assert_eq!(io.tasks, 512);
+        assert_eq!(io.spec, WorkloadSpec::Io { sleep_ms: 5 });
+        assert_eq!(c.workloads[0].tasks, 256);
+        let small = Preset::Default.config(&machine(Some(2), 2));
+        assert_eq!(small.workloads[1].spec, WorkloadSpec::Io { sleep_ms: 50 });
+        assert_eq!(small.workloads[1].tasks, 16);
+    }
+
+    #[test]
+    fn start_method_picks_the_process_variants_in_place() {
+        let m = machine(Some(2), 2);
+        let with = |methods: Vec<StartMethod>| {
+            let o = Overrides {
+                models: Some(vec![
+                    ModelKind::Threads,
+                    ModelKind::Processes,
+                    ModelKind::Gil,
+                ]),
+                start_methods: Some(methods),
+                ..Default::default()
+            };
+            build_config(Preset::Quick, &m, &o).unwrap().models
+        };
+        use ModelKind::*;
+        assert_eq!(with(vec![StartMethod::Fork]), [Threads, ProcessesFork, Gil]);
+        assert_eq!(
+            with(vec![StartMethod::Spawn, StartMethod::Fork]),
+            [Threads, Processes, ProcessesFork, Gil]
+        );
+        assert!(
+            "vfork"
+                .parse::<StartMethod>()
+                .unwrap_err()
+                .contains("'vfork'")
+        );
+    }
+
+    #[test]
+    fn the_lesson_runs_io_one_per_task_and_cpu_on_a_few_workers() {
+        let c = Preset::Lesson.config(&machine(Some(2), 2));
+        let cells = c.cells();
+        let io: Vec<_> = cells
+            .iter()
+            .filter(|c| c.workload.spec.kind() == WorkloadKind::Io)
+            .collect();
+        assert!(
+            io.iter()
+                .all(|c| c.workers == 4000 && !c.model.is_baseline())
+        );
+        assert!(io.iter().any(|c| c.model == ModelKind::PyProcesses));
+        let cpu_workers: Vec<usize> = cells
+            .iter()
+            .filter(|c| {
+                c.model == ModelKind::PyThreads && c.workload.spec.kind() == WorkloadKind::Cpu
+            })
+            .map(|c| c.workers)
+            .collect();
+        assert_eq!(cpu_workers, [2, 12]);
+        // Mixed needs the calibrated Rust loop: CPython models refuse it.
+        let o = Overrides {
+            workloads: Some(vec![WorkloadKind::Mixed]),
+            models: Some(vec![ModelKind::PyThreads]),
+            ..Default::default()
+        };
+        let err = build_config(Preset::Quick, &machine(Some(2), 2), &o).unwrap_err();
+        assert!(err.to_string().contains("py-threads"));
+    }
+
+    #[test]
+    fn sequential_runs_once_per_workload() {
+        let m = machine(Some(2), 2);
+        let c = Preset::Quick.config(&m);
+        let cells = c.cells();
+        let seq = cells
+            .iter()
+            .filter(|c| c.model == ModelKind::Sequential)
+            .count();
+        assert_eq!(seq, 3);
+        assert_eq!(cells.len(), 3 * (1 + 8 * 3));
+    }
+}

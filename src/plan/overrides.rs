@@ -1,0 +1,182 @@
+//! Command-line overrides ([`Overrides`]) applied to a preset's plan: explicit options win,
+//! every value is checked, and the result is validated ([`build_config`]).
+
+use super::presets::{Preset, TCP_CONNECTIONS, default_plan, default_workers};
+use super::{OnError, RunConfig, StartMethod, WorkloadOverride};
+use crate::error::{Error, Result};
+use crate::machine::MachineInfo;
+use crate::model::ModelKind;
+use crate::workload::{WorkloadKind, WorkloadSpec};
+
+/// Values given explicitly on the command line; each replaces the preset's.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--workload`.
+    pub workloads: Option<Vec<WorkloadKind>>,
+    /// `--models`.
+    pub models: Option<Vec<ModelKind>>,
+    /// `--workers`.
+    pub workers: Option<Vec<usize>>,
+    /// `--tasks` (for every workload).
+    pub tasks: Option<u64>,
+    /// `--iterations`.
+    pub iterations: Option<u64>,
+    /// `--sleep-ms`.
+    pub sleep_ms: Option<u64>,
+    /// `--samples`.
+    pub samples: Option<usize>,
+    /// `--warmup`.
+    pub warmup: Option<usize>,
+    /// `--settle-ms`.
+    pub settle_ms: Option<u64>,
+    /// `--label`.
+    pub label: Option<String>,
+    /// `--cpu-ms` (mixed workload).
+    pub cpu_ms: Option<u64>,
+    /// `--io-ms` (mixed workload).
+    pub io_ms: Option<u64>,
+    /// `--switch-interval-ms` (gil model).
+    pub switch_interval_ms: Option<u64>,
+    /// `--start-method`: which variants `processes` stands for.
+    pub start_methods: Option<Vec<StartMethod>>,
+    /// `--on-error`.
+    pub on_error: Option<OnError>,
+    /// `--task-timeout`, seconds.
+    pub task_timeout_s: Option<f64>,
+    /// `--stack-size`, bytes.
+    pub stack_size: Option<usize>,
+    /// `--message-bytes` (tcp-echo).
+    pub message_bytes: Option<u64>,
+}
+
+/// The preset's configuration with `o` applied, validated.
+pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Result<RunConfig> {
+    let mut c = preset.config(machine);
+    if let Some(kinds) = &o.workloads {
+        // Keep the preset's sizes for workloads it has; take the default sizes for the others.
+        let max_workers = *default_workers(machine).last().unwrap_or(&1) as u64;
+        c.workloads = kinds
+            .iter()
+            .map(|k| {
+                c.workloads
+                    .iter()
+                    .find(|w| w.spec.kind() == *k)
+                    .copied()
+                    .unwrap_or_else(|| default_plan(*k, max_workers, 800))
+            })
+            .collect();
+        c.workloads.dedup_by_key(|w| w.spec.kind());
+    }
+    if let Some(m) = &o.models {
+        c.models = m.clone();
+        c.models.dedup();
+        // Explicit models replace a preset's per-workload choice too.
+        for p in &mut c.per_workload {
+            p.models = None;
+        }
+    }
+    if let Some(methods) = &o.start_methods {
+        let variants: Vec<ModelKind> = methods
+            .iter()
+            .map(|m| match m {
+                StartMethod::Spawn => ModelKind::Processes,
+                StartMethod::Fork => ModelKind::ProcessesFork,
+            })
+            .collect();
+        let swap = |models: &mut Vec<ModelKind>| {
+            if let Some(i) = models
+                .iter()
+                .position(|m| matches!(m, ModelKind::Processes | ModelKind::ProcessesFork))
+            {
+                models.retain(|m| !matches!(m, ModelKind::Processes | ModelKind::ProcessesFork));
+                for (k, v) in variants.iter().enumerate() {
+                    models.insert(i + k, *v);
+                }
+            }
+        };
+        swap(&mut c.models);
+        for p in &mut c.per_workload {
+            if let Some(m) = &mut p.models {
+                swap(m);
+            }
+        }
+    }
+    if let Some(w) = &o.workers {
+        c.workers = w.clone();
+        c.workers.sort_unstable();
+        c.workers.dedup();
+        for p in &mut c.per_workload {
+            p.workers = None;
+        }
+    }
+    if let Some(ms) = o.switch_interval_ms {
+        c.switch_interval_ms = ms;
+    }
+    // tcp-echo beside other workloads: the server designs over the connection sweep, unless
+    // models or workers were given.
+    if c.preset != Preset::Net
+        && c.workloads
+            .iter()
+            .any(|w| w.spec.kind() == WorkloadKind::TcpEcho)
+        && !c
+            .per_workload
+            .iter()
+            .any(|p| p.workload == WorkloadKind::TcpEcho)
+        && (o.models.is_none() || o.workers.is_none())
+    {
+        c.per_workload.push(WorkloadOverride {
+            workload: WorkloadKind::TcpEcho,
+            models: o.models.is_none().then(crate::net::EchoServer::models),
+            workers: o.workers.is_none().then(|| TCP_CONNECTIONS.to_vec()),
+        });
+    }
+    if let Some(e) = o.on_error {
+        c.on_error = e;
+    }
+    if let Some(t) = o.task_timeout_s {
+        c.task_timeout_s = Some(t);
+    }
+    if let Some(s) = o.stack_size {
+        c.stack_size = Some(s);
+    }
+    for w in &mut c.workloads {
+        if let Some(t) = o.tasks {
+            w.tasks = t;
+        }
+        match &mut w.spec {
+            WorkloadSpec::Cpu { iterations } => *iterations = o.iterations.unwrap_or(*iterations),
+            WorkloadSpec::Io { sleep_ms } => *sleep_ms = o.sleep_ms.unwrap_or(*sleep_ms),
+            WorkloadSpec::Noop => {}
+            WorkloadSpec::Mixed {
+                cpu_ms,
+                io_ms,
+                iterations,
+            } => {
+                if let Some(v) = o.cpu_ms {
+                    (*cpu_ms, *iterations) = (v, 0);
+                }
+                *io_ms = o.io_ms.unwrap_or(*io_ms);
+            }
+            WorkloadSpec::TcpEcho { message_bytes } => {
+                *message_bytes = o.message_bytes.unwrap_or(*message_bytes);
+            }
+        }
+    }
+    if let Some(s) = o.samples {
+        c.samples = s;
+    }
+    if let Some(w) = o.warmup {
+        c.warmup = w;
+    }
+    if let Some(ms) = o.settle_ms {
+        c.settle_ms = ms;
+    }
+    if let Some(l) = &o.label {
+        if l.trim().is_empty() {
+            return Err(Error::Config("--label must not be empty".into()));
+        }
+        c.label = Some(l.clone());
+    }
+    c.validate()?;
+    Ok(c)
+}

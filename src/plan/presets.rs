@@ -1,0 +1,282 @@
+//! The presets: named starting points for a run (`quick`, `default`, the lesson's two
+//! experiments, `net`, `lesson`), each workload's default size, and the worker sweep derived from
+//! the detected cores. Command-line overrides are [`super::overrides`]'s.
+
+use super::{OnError, RunConfig, WorkloadOverride, WorkloadPlan, default_switch_interval_ms};
+use crate::error::{Error, Result};
+use crate::machine::MachineInfo;
+use crate::model::ModelKind;
+use crate::workload::{WorkloadKind, WorkloadSpec};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The presets' pause before every batch: enough for 2 recently busy cores to look idle again.
+const SETTLE_MS: u64 = 30;
+
+/// Named starting points for a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// The whole matrix, small, 9 samples (enough for the CI gate): under a minute on 2 cores.
+    Quick,
+    /// The whole matrix at the lesson's CPU size: a few minutes on 2 cores.
+    Default,
+    /// The lesson's CPU experiment: 12 tasks × 10^7 multiplies, every native model.
+    SeedCpu,
+    /// The lesson's IO experiment: 4000 tasks × 2 s sleep, one thread / process per task.
+    SeedIo,
+    /// The lesson's table: seed-cpu and seed-io, CPython's models beside parbench's, 3 samples.
+    Lesson,
+    /// `tcp-echo` over loopback: the four server designs at 1 … 1024 connections.
+    Net,
+}
+
+/// The connection counts `tcp-echo` sweeps by default.
+pub const TCP_CONNECTIONS: [usize; 6] = [1, 4, 16, 64, 256, 1024];
+
+/// The default size of each workload on a machine whose sweep ends at `max_workers`, for a
+/// batch of about `batch_ms` on one worker.
+pub(super) fn default_plan(kind: WorkloadKind, max_workers: u64, batch_ms: u64) -> WorkloadPlan {
+    let io_tasks = 16u64.max(2 * max_workers);
+    match kind {
+        WorkloadKind::Cpu => WorkloadPlan {
+            spec: WorkloadSpec::Cpu {
+                iterations: 10_000_000,
+            },
+            tasks: 12u64.max(max_workers),
+        },
+        // A batch of io tasks on one worker takes tasks × sleep: keep that near `batch_ms`
+        // however many tasks a big machine needs, but never below 5 ms a sleep.
+        WorkloadKind::Io => WorkloadPlan {
+            spec: WorkloadSpec::Io {
+                sleep_ms: (batch_ms / io_tasks).max(5),
+            },
+            tasks: io_tasks,
+        },
+        WorkloadKind::Noop => WorkloadPlan {
+            spec: WorkloadSpec::Noop,
+            tasks: 256,
+        },
+        // The request-handler shape `advise` starts from: 5 ms of compute, 20 ms of waiting.
+        WorkloadKind::Mixed => WorkloadPlan {
+            spec: WorkloadSpec::Mixed {
+                cpu_ms: 5,
+                io_ms: 20,
+                iterations: 0,
+            },
+            tasks: 64u64.max(4 * max_workers),
+        },
+        // 20,000 round trips per batch: ~0.2–1 s on 2 cores, and at least 19 per connection at
+        // the largest count.
+        WorkloadKind::TcpEcho => WorkloadPlan {
+            spec: WorkloadSpec::TcpEcho { message_bytes: 64 },
+            tasks: 20_000,
+        },
+    }
+}
+
+impl Preset {
+    /// Every preset.
+    pub const ALL: [Preset; 6] = [
+        Preset::Quick,
+        Preset::Default,
+        Preset::SeedCpu,
+        Preset::SeedIo,
+        Preset::Lesson,
+        Preset::Net,
+    ];
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Quick => "quick",
+            Preset::Default => "default",
+            Preset::SeedCpu => "seed-cpu",
+            Preset::SeedIo => "seed-io",
+            Preset::Lesson => "lesson",
+            Preset::Net => "net",
+        }
+    }
+
+    /// The preset's configuration on `machine`. Sizes grow with the core count so every worker
+    /// count in the sweep has tasks to run, while sequential time stays bounded.
+    pub fn config(self, machine: &MachineInfo) -> RunConfig {
+        let sweep = default_workers(machine);
+        let max_workers = *sweep.last().unwrap_or(&1) as u64;
+        let plan = |k| default_plan(k, max_workers, 800);
+        let base = RunConfig {
+            preset: self,
+            workloads: vec![
+                plan(WorkloadKind::Cpu),
+                plan(WorkloadKind::Io),
+                plan(WorkloadKind::Noop),
+            ],
+            models: ModelKind::in_presets(),
+            workers: sweep.clone(),
+            samples: 7,
+            warmup: 1,
+            shuffle_seed: 0x5EED,
+            settle_ms: SETTLE_MS,
+            label: None,
+            switch_interval_ms: default_switch_interval_ms(),
+            on_error: OnError::Stop,
+            task_timeout_s: None,
+            stack_size: None,
+            per_workload: Vec::new(),
+        };
+        let seed_cpu = WorkloadPlan {
+            spec: WorkloadSpec::Cpu {
+                iterations: 10_000_000,
+            },
+            tasks: 12,
+        };
+        let seed_io = WorkloadPlan {
+            spec: WorkloadSpec::Io { sleep_ms: 2000 },
+            tasks: 4000,
+        };
+        match self {
+            Preset::Quick => RunConfig {
+                workloads: vec![
+                    WorkloadPlan {
+                        spec: WorkloadSpec::Cpu {
+                            iterations: 3_000_000,
+                        },
+                        tasks: 12u64.max(max_workers),
+                    },
+                    default_plan(WorkloadKind::Io, max_workers, 160),
+                    WorkloadPlan {
+                        spec: WorkloadSpec::Noop,
+                        tasks: 64,
+                    },
+                ],
+                samples: 9,
+                // Shorter: the quick preset has many short batches and a 60 s budget.
+                settle_ms: SETTLE_MS * 2 / 3,
+                ..base
+            },
+            Preset::Default => base,
+            Preset::SeedCpu => {
+                let mut workers = sweep;
+                workers.push(12);
+                workers.sort_unstable();
+                workers.dedup();
+                RunConfig {
+                    workloads: vec![seed_cpu],
+                    workers,
+                    ..base
+                }
+            }
+            Preset::SeedIo => RunConfig {
+                workloads: vec![seed_io],
+                models: vec![ModelKind::Threads, ModelKind::Processes, ModelKind::Async],
+                workers: vec![4000],
+                samples: 5,
+                ..base
+            },
+            Preset::Net => RunConfig {
+                workloads: vec![plan(WorkloadKind::TcpEcho)],
+                models: crate::net::EchoServer::models(),
+                workers: TCP_CONNECTIONS.to_vec(),
+                samples: 5,
+                ..base
+            },
+            Preset::Lesson => {
+                use ModelKind::*;
+                let cores = machine
+                    .physical_cores
+                    .unwrap_or(machine.logical_cores)
+                    .max(1);
+                let mut cpu_workers = vec![cores, 12];
+                cpu_workers.sort_unstable();
+                cpu_workers.dedup();
+                RunConfig {
+                    workloads: vec![seed_cpu, seed_io],
+                    // No processes-fork: forking a parent that holds the other cells' pools
+                    // (thousands of threads for seed-io) copies its page tables per task and
+                    // measures that instead (0.2× here); `--start-method fork` on seed-cpu
+                    // measures fork alone.
+                    models: vec![
+                        Sequential,
+                        Threads,
+                        ThreadPool,
+                        Processes,
+                        ProcessPool,
+                        Async,
+                        Gil,
+                        PySequential,
+                        PyThreads,
+                        PyThreadPool,
+                        PyProcesses,
+                        PyProcessPool,
+                    ],
+                    workers: cpu_workers,
+                    samples: 3,
+                    per_workload: vec![WorkloadOverride {
+                        workload: WorkloadKind::Io,
+                        // One thread or process per task, as the lesson ran it; no sequential
+                        // baseline (4000 × 2 s): speedups are against the ideal tasks × sleep.
+                        models: Some(vec![Threads, Processes, Async, Gil, PyThreads, PyProcesses]),
+                        workers: Some(vec![4000]),
+                    }],
+                    ..base
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Preset {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown preset '{s}' (expected one of: quick, default, seed-cpu, seed-io, lesson, net)"
+                )
+            })
+    }
+}
+
+/// Environment variable choosing the preset of `cargo bench` (both the sweep and criterion).
+pub const PRESET_ENV: &str = "PARBENCH_PRESET";
+
+/// The preset named by `$PARBENCH_PRESET`, `default` when unset.
+pub fn preset_from_env() -> Result<Preset> {
+    match std::env::var(PRESET_ENV) {
+        Err(_) => Ok(Preset::Default),
+        Ok(v) => v
+            .parse()
+            .map_err(|e: String| Error::Config(format!("{PRESET_ENV}: {e}"))),
+    }
+}
+
+/// The default worker sweep: 1, 2, 4, … up to twice the logical cores, plus the exact physical,
+/// logical and available counts (on 2 cores: 1, 2, 4; on 6 with 12 threads: 1, 2, 4, 6, 8, 12,
+/// 16, 24).
+pub fn default_workers(machine: &MachineInfo) -> Vec<usize> {
+    let logical = machine.logical_cores.max(1);
+    let mut w = Vec::new();
+    let mut n = 1;
+    while n <= 2 * logical {
+        w.push(n);
+        n *= 2;
+    }
+    w.push(logical);
+    w.push(2 * logical);
+    w.push(machine.available_parallelism.max(1));
+    if let Some(p) = machine.physical_cores {
+        w.push(p.max(1));
+    }
+    w.sort_unstable();
+    w.dedup();
+    w
+}
