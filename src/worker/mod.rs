@@ -8,7 +8,8 @@
 //! `write` of less than `PIPE_BUF` bytes, so the responses of many workers can share one pipe
 //! without interleaving.
 //!
-//! This module runs tasks and speaks the protocol; spawning and supervising workers is
+//! This module runs tasks (the serve loop, `worker_main`) and finds the worker executable; the
+//! frames are `protocol.rs`'s, fault injection `fault.rs`'s; spawning and supervising workers is
 //! `model::child`'s job.
 //!
 //! Fault injection, for the fault tests and for anyone checking how a run fails:
@@ -16,181 +17,22 @@
 //! `crash` (abort), `kill` (SIGKILL itself), `exit` (exit 0 without answering), `hang` (never
 //! answer) or `garbage` (write bytes outside the protocol).
 
+mod fault;
+mod protocol;
+
+pub use fault::FAULT_ENV;
+use fault::Fault;
+pub use protocol::{
+    MAGIC, MAX_FRAME, PROTOCOL, Request, Response, decode_frame, encode, read_frame,
+};
+
 use crate::error::{Error, Result};
-use crate::usage::{Usage, Who, usage};
-use crate::workload::WorkloadSpec;
-use serde::{Deserialize, Serialize};
+use crate::usage::{Who, usage};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
-/// Frame magic: "parbench worker, protocol 1".
-pub const MAGIC: [u8; 4] = *b"PBW1";
-/// Protocol version carried in every request.
-pub const PROTOCOL: u32 = 1;
-/// Largest frame body accepted. Responses stay far below `PIPE_BUF` (4096 on Linux).
-pub const MAX_FRAME: usize = 3072;
 /// Environment variable naming the worker executable explicitly.
 pub const WORKER_ENV: &str = "PARBENCH_WORKER";
-/// Environment variable injecting a fault into workers (see the module documentation).
-pub const FAULT_ENV: &str = "PARBENCH_WORKER_FAULT";
-
-/// A fault to inject: what to do, on which task.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Fault {
-    Crash(u64),
-    Kill(u64),
-    Exit(u64),
-    Hang(u64),
-    Garbage(u64),
-}
-
-impl Fault {
-    fn from_env() -> Option<Fault> {
-        let v = std::env::var(FAULT_ENV).ok()?;
-        let (kind, task) = v.split_once('@')?;
-        let task: u64 = task.parse().ok()?;
-        Some(match kind {
-            "crash" => Fault::Crash(task),
-            "kill" => Fault::Kill(task),
-            "exit" => Fault::Exit(task),
-            "hang" => Fault::Hang(task),
-            "garbage" => Fault::Garbage(task),
-            _ => return None,
-        })
-    }
-
-    /// Misbehaves if `task` is the one; returns only for other tasks.
-    fn strike(self, task: u64, output: &mut impl Write) {
-        match self {
-            Fault::Crash(t) if t == task => std::process::abort(),
-            // SAFETY: raising a signal on ourselves.
-            Fault::Kill(t) if t == task => unsafe {
-                libc::raise(libc::SIGKILL);
-            },
-            Fault::Exit(t) if t == task => std::process::exit(0),
-            Fault::Hang(t) if t == task => loop {
-                std::thread::sleep(std::time::Duration::from_secs(3600));
-            },
-            Fault::Garbage(t) if t == task => {
-                let _ = output.write_all(b"this is not a parbench frame\n");
-                let _ = output.flush();
-                std::process::exit(0);
-            }
-            _ => {}
-        }
-    }
-}
-
-/// A task for a worker.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Request {
-    /// Must equal [`PROTOCOL`].
-    pub protocol: u32,
-    /// The parent's parbench version; a worker of another version refuses the task.
-    pub version: String,
-    /// Task index.
-    pub task: u64,
-    /// What to run.
-    pub workload: WorkloadSpec,
-}
-
-impl Request {
-    /// A request for task `task` of `workload`, from this version of parbench.
-    pub fn new(task: u64, workload: WorkloadSpec) -> Self {
-        Request {
-            protocol: PROTOCOL,
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            task,
-            workload,
-        }
-    }
-}
-
-/// A worker's answer to one [`Request`].
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Response {
-    /// The worker's pid, so answers on a shared pipe can be told apart.
-    pub pid: u32,
-    /// The task this answers.
-    pub task: u64,
-    /// The task's checksum, or why it could not run.
-    pub result: std::result::Result<u64, String>,
-    /// The worker's cumulative resource usage after the task.
-    pub usage: Usage,
-}
-
-/// Encodes `body` as one frame.
-pub fn encode<T: Serialize>(body: &T) -> Vec<u8> {
-    let json = serde_json::to_vec(body).expect("protocol types always serialise");
-    let mut frame = Vec::with_capacity(8 + json.len());
-    frame.extend_from_slice(&MAGIC);
-    frame.extend_from_slice(&(json.len() as u32).to_le_bytes());
-    frame.extend_from_slice(&json);
-    frame
-}
-
-fn bad_magic(got: &[u8]) -> Error {
-    Error::Protocol(format!(
-        "bad frame magic {got:02x?} (expected {:02x?})",
-        MAGIC
-    ))
-}
-
-/// The body length a frame header announces, after checking its magic and the size limit.
-fn frame_len(header: &[u8; 8]) -> Result<usize> {
-    if header[..4] != MAGIC {
-        return Err(bad_magic(&header[..4]));
-    }
-    let len = u32::from_le_bytes(header[4..].try_into().unwrap()) as usize;
-    if len > MAX_FRAME {
-        return Err(Error::Protocol(format!(
-            "frame of {len} bytes exceeds the limit of {MAX_FRAME}"
-        )));
-    }
-    Ok(len)
-}
-
-fn decode_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|e| Error::Protocol(format!("malformed frame body: {e}")))
-}
-
-/// Reads one frame and decodes its body. `Ok(None)` on a clean end of stream before a frame.
-pub fn read_frame<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> Result<Option<T>> {
-    let mut header = [0u8; 8];
-    let mut got = 0;
-    while got < header.len() {
-        match r.read(&mut header[got..]) {
-            Ok(0) if got == 0 => return Ok(None),
-            Ok(0) => return Err(Error::Protocol("stream ended inside a frame header".into())),
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::Protocol(format!("read failed: {e}"))),
-        }
-    }
-    let len = frame_len(&header)?;
-    let mut body = vec![0u8; len];
-    r.read_exact(&mut body)
-        .map_err(|e| Error::Protocol(format!("stream ended inside a frame body: {e}")))?;
-    decode_body(&body).map(Some)
-}
-
-/// Decodes the frame at the start of `buf` once all of it is there: `Ok(Some((body, bytes
-/// used)))`, or `Ok(None)` while bytes are missing. A wrong magic is an error as soon as the
-/// bytes that differ have arrived.
-pub fn decode_frame<T: for<'de> Deserialize<'de>>(buf: &[u8]) -> Result<Option<(T, usize)>> {
-    let seen = buf.len().min(MAGIC.len());
-    if buf[..seen] != MAGIC[..seen] {
-        return Err(bad_magic(&buf[..seen]));
-    }
-    let Some(header) = buf.first_chunk::<8>() else {
-        return Ok(None);
-    };
-    let len = frame_len(header)?;
-    match buf.get(8..8 + len) {
-        Some(body) => decode_body(body).map(|body| Some((body, 8 + len))),
-        None => Ok(None),
-    }
-}
 
 /// Runs one request and builds the answer.
 fn answer(req: &Request) -> Response {
@@ -298,6 +140,8 @@ pub fn locate_worker_exe() -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::usage::Usage;
+    use crate::workload::WorkloadSpec;
 
     #[test]
     fn serve_answers_each_request_and_stops_at_end_of_input() {
