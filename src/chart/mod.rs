@@ -5,6 +5,7 @@
 //!
 //! Worker counts are drawn on a log2 axis; costs that span decades on a log10 axis.
 
+mod axes;
 pub mod cost;
 pub mod lesson;
 pub mod machines;

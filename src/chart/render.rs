@@ -2,9 +2,9 @@
 //! binary (the `dejavu` crate, through plotters' `ab_glyph` feature): no fontconfig or other
 //! system library is needed. Rendering happens in memory; writing files is the caller's job.
 
+use super::axes::{bounds, x_label, x_of, y_label, y_of, y_text};
 use super::{Figure, Panel, Series, YAxis};
 use crate::error::{Error, Result};
-use crate::format::fmt_duration;
 use crate::model::ModelKind;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -136,97 +136,6 @@ fn draw_figure<DB: DrawingBackend>(
         draw_panel(area, panel).map_err(e)?;
     }
     Ok(())
-}
-
-/// x positions are log2 of the worker count, or the category index itself.
-fn x_of(categorical: bool, n: f64) -> f64 {
-    if categorical { n } else { n.max(1e-9).log2() }
-}
-
-fn y_of(axis: YAxis, v: f64) -> f64 {
-    match axis {
-        YAxis::LogSeconds => v.max(1e-12).log10(),
-        _ => v,
-    }
-}
-
-fn y_label(axis: YAxis, v: f64) -> String {
-    match axis {
-        YAxis::Times => format!("{v:.1}×"),
-        YAxis::Percent => format!("{:.0}%", v * 100.0),
-        YAxis::Seconds => fmt_duration(v),
-        YAxis::PerSecond => {
-            if v >= 1e6 {
-                format!("{:.1}M/s", v / 1e6)
-            } else if v >= 1e3 {
-                format!("{:.0}k/s", v / 1e3)
-            } else {
-                format!("{v:.0}/s")
-            }
-        }
-        YAxis::LogSeconds => {
-            if (v - v.round()).abs() < 1e-6 {
-                fmt_duration(10f64.powf(v.round()))
-            } else {
-                String::new()
-            }
-        }
-    }
-}
-
-/// A value as text next to its point.
-fn y_text(axis: YAxis, v: f64) -> String {
-    match axis {
-        YAxis::Seconds | YAxis::LogSeconds => fmt_duration(v),
-        _ => y_label(axis, v),
-    }
-}
-
-fn x_label(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-6 && v.round() >= 0.0 {
-        format!("{}", 2u64.saturating_pow(v.round() as u32))
-    } else {
-        String::new()
-    }
-}
-
-fn bounds(panel: &Panel) -> ((f64, f64), (f64, f64)) {
-    let pts = || panel.series.iter().flat_map(|s| s.points.iter());
-    let xs: Vec<f64> = pts().map(|p| x_of(panel.categorical, p.x)).collect();
-    let (mut x0, mut x1) = xs
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
-    for (m, _) in &panel.markers {
-        x1 = x1.max(x_of(panel.categorical, *m));
-        x0 = x0.min(x_of(panel.categorical, *m));
-    }
-    if x0 > x1 {
-        (x0, x1) = (0.0, 1.0);
-    }
-    let pad = ((x1 - x0) * 0.08).max(0.3);
-    let ys: Vec<f64> = pts()
-        .flat_map(|p| {
-            let (lo, hi) = p.range.unwrap_or((p.y, p.y));
-            [p.y, lo, hi]
-        })
-        .filter(|v| v.is_finite())
-        .map(|v| y_of(panel.y_axis, v))
-        .collect();
-    let ymax = ys.iter().copied().fold(f64::MIN, f64::max);
-    let ymin = ys.iter().copied().fold(f64::MAX, f64::min);
-    let (y0, y1) = match panel.y_axis {
-        YAxis::LogSeconds => (ymin.floor(), ymax.ceil().max(ymin.floor() + 1.0)),
-        YAxis::Percent => (0.0, panel.y_max.unwrap_or(ymax).max(1.0) * 1.1),
-        _ => (0.0, panel.y_max.unwrap_or(ymax).max(1e-9) * 1.1),
-    };
-    // A dot plot labels its points on their right: leave room for the text.
-    let pad = if panel.categorical { 0.8 } else { pad };
-    // Room for the labels above the top point and below the bottom one.
-    let (y0, y1) = match (panel.categorical, panel.y_axis) {
-        (true, YAxis::LogSeconds) => (y0 - 0.4, y1 + 0.2),
-        _ => (y0, y1),
-    };
-    ((x0 - pad, x1 + pad), (y0, y1))
 }
 
 fn draw_panel<DB: DrawingBackend>(
