@@ -33,7 +33,7 @@ const RESERVED_PIDS: u64 = 300;
 /// File descriptors kept free for everything but the cells' pipes and sockets.
 const RESERVED_FDS: u64 = 64;
 
-/// Threads of the `tcp-echo` client runtime (and of a non-threaded echo server), at most.
+/// Threads of the `tcp-echo` client runtime, at most.
 const ECHO_THREADS: u64 = 4;
 
 /// A bound as it stands now: `limit`, of which `in_use` is taken and `reserve` kept free.
@@ -308,10 +308,9 @@ impl Footprint {
 
     /// Threads of another process that parbench starts (an echo server).
     fn server_threads(&self) -> u64 {
-        match (self.tcp, self.model) {
-            (true, ModelKind::BlockingThreads) => 1 + self.workers,
-            (true, _) => ECHO_THREADS,
-            (false, _) => 0,
+        match crate::net::EchoServer::of(self.model) {
+            Some(design) if self.tcp => design.server_threads(self.workers),
+            _ => 0,
         }
     }
 
@@ -330,9 +329,11 @@ impl Footprint {
         self.own_threads() + others
     }
 
-    /// File descriptors parbench holds.
+    /// File descriptors parbench holds: a socket per connection, a pipe per pool worker
+    /// process (CPython's pools are the interpreter's).
     fn fds(&self) -> u64 {
-        if self.tcp || self.model == ModelKind::ProcessPool {
+        let m = self.model;
+        if self.tcp || (m.is_pool() && m.uses_processes() && !m.is_python()) {
             self.workers
         } else {
             0

@@ -76,6 +76,15 @@ impl EchoServer {
             })
     }
 
+    /// Threads the server process holds with `connections` connections, at most (the limit
+    /// checks use it): one per connection for the blocking design, else a few.
+    pub fn server_threads(self, connections: u64) -> u64 {
+        match self {
+            EchoServer::BlockingThreads => 1 + connections,
+            _ => 4,
+        }
+    }
+
     /// Starts an echo server of this design with `connections` client connections: the
     /// executor of a `tcp-echo` cell.
     pub fn start(self, connections: usize, ctx: &ModelContext) -> Result<Box<dyn Executor>> {
