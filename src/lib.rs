@@ -1,23 +1,28 @@
 //! parbench measures how CPU-bound and IO-bound work scale across concurrency models on the
 //! machine at hand, and records the answer as versioned JSON.
 //!
-//! The pieces, each in its own module:
-//! - [`workload`]: what a task does (`cpu` multiply loop, `io` sleep, `noop`, `mixed`), with
-//!   checksums;
+//! The pieces, each in its own module, with no import cycle between them (see
+//! `tests/architecture.rs`):
+//! - leaves: [`error`]; [`stats`]: pure statistics; [`usage`]: OS usage counters; [`machine`]:
+//!   what machine this is; [`format`]: the formatting every output shares;
+//! - [`workload`]: what a task does (`cpu` multiply loop, `io` sleep, `noop`, `mixed`, the
+//!   `tcp-echo` payload), with checksums;
+//! - [`spawn`]: the one place threads are started, so a refused start is an error;
 //! - [`exec`]: the executor contract every model and echo server implements;
-//! - [`model`]: how tasks run (sequential, threads, thread pool, rayon, processes and process
-//!   pool (spawn or fork), async, a simulated GIL, and CPython's own models);
-//! - [`net`]: the `tcp-echo` workload: echo servers of four designs and the client load;
 //! - [`worker`]: the hidden worker mode process models re-execute, and its framed protocol;
-//! - [`machine`]: what machine this is; [`plan`]: presets, worker sweeps and cells;
-//! - [`measure`]: running cells, statistics and OS usage counters;
-//! - [`result`] and [`store`]: the result file and its atomic storage;
-//! - [`analysis`]: scaling analytics; [`advise`]: the pool size a mixed workload wants; [`chart`] and [`report`]: charts and report folders;
-//! - [`export`]: human-readable output; [`format`]: the formatting every output shares; [`console`]: progress on a terminal; [`session`]: one
-//!   measuring session (plan → run → save → report) for the binary and the benches;
-//! - [`interrupt`]: SIGINT/SIGTERM handling; [`limits`]: process, thread and memory limits
-//!   checked before a run; [`spawn`]: the one place threads are started, so a refused start is
-//!   an error.
+//! - [`model`]: how tasks run, one table row per model (sequential, threads, thread pool, rayon,
+//!   processes and process pool (spawn or fork), async, a simulated GIL, and CPython's own
+//!   models);
+//! - [`net`]: the `tcp-echo` workload: echo servers of four designs and the client load;
+//! - [`plan`]: presets, worker sweeps and cells; [`limits`]: process, thread, PID, mapping,
+//!   file and memory limits checked before a run; [`interrupt`]: SIGINT/SIGTERM handling;
+//! - [`measure`]: running cells; [`result`] and [`store`]: the result file and its atomic
+//!   storage;
+//! - [`analysis`]: scaling analytics; [`advise`]: the pool size a mixed workload wants;
+//!   [`compare`]: regression verdicts;
+//! - [`chart`], [`export`] and [`report`]: charts, human-readable output and report folders;
+//!   [`console`]: progress on a terminal; [`session`]: one measuring session (plan → run → save
+//!   → report) for the binary and the benches.
 //!
 //! The `parbench` binary is a thin command-line layer over these.
 #![deny(missing_docs)]
