@@ -155,7 +155,7 @@ fn sample_speedups(cell: &CellResult, baseline_median: f64) -> impl Iterator<Ite
 /// Analyses a run.
 pub fn analyse(r: &RunResults) -> Analysis {
     let mut scaling = Vec::new();
-    for workload in WorkloadKind::ALL {
+    for workload in r.workloads() {
         let cells: Vec<&CellResult> = r.cells.iter().filter(|c| c.workload == workload).collect();
         let mut models: Vec<ModelKind> = cells.iter().map(|c| c.model).collect();
         models.dedup();
@@ -184,9 +184,10 @@ pub fn analyse(r: &RunResults) -> Analysis {
                 .min()
                 .unwrap_or(peak_workers);
             let max_workers = *with_speedup.iter().max_by_key(|(n, _)| *n).unwrap();
-            let parallel_limit = match workload {
-                WorkloadKind::Cpu => r.machine.logical_cores,
-                _ => usize::MAX,
+            let parallel_limit = if workload.computes() {
+                r.machine.logical_cores
+            } else {
+                usize::MAX
             };
             let amdahl = match (workload, baseline) {
                 (WorkloadKind::Noop, _) | (_, None) => None,
@@ -214,7 +215,8 @@ pub fn analyse(r: &RunResults) -> Analysis {
             });
         }
     }
-    let verdicts = WorkloadKind::ALL
+    let verdicts = r
+        .workloads()
         .into_iter()
         .filter_map(|w| verdict(r, w, &scaling))
         .collect();

@@ -70,6 +70,16 @@ pub enum Error {
         /// What the model produced.
         got: u64,
     },
+    /// A task of a user's workload panicked (caught: the pool or worker that ran it lives on).
+    #[error("task {task} of {workload} panicked: {message}")]
+    TaskPanicked {
+        /// The workload.
+        workload: String,
+        /// The task index.
+        task: u64,
+        /// The panic's message.
+        message: String,
+    },
     /// A file that must not be replaced without `--force` exists.
     #[error("{} exists; pass --force to replace it", path.display())]
     Exists {
@@ -139,7 +149,7 @@ pub enum Error {
         inner: Box<Error>,
     },
     /// A result file of a schema version this build does not read.
-    #[error("{}: schema_version {found} is not supported (this parbench reads {supported})", path.display())]
+    #[error("{}: schema_version {found} is not supported (this parbench reads 1 to {supported})", path.display())]
     SchemaVersion {
         /// The file.
         path: PathBuf,
@@ -151,6 +161,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// The exit code a program reports it with: 128 + the signal when interrupted, 2 for bad
+    /// options, files or input (the user's to fix), 1 for a run that failed.
+    pub fn exit_code(&self) -> i32 {
+        match self.root() {
+            Error::Interrupted { signal } => 128 + signal.clamp(&1, &127),
+            Error::Config(_)
+            | Error::Read { .. }
+            | Error::Parse { .. }
+            | Error::SchemaVersion { .. }
+            | Error::Exists { .. } => 2,
+            _ => 1,
+        }
+    }
+
     /// The error itself, or the one inside [`Error::InCell`] or [`Error::Stopped`].
     pub fn root(&self) -> &Error {
         match self {

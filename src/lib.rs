@@ -36,6 +36,7 @@ pub mod error;
 pub mod exec;
 pub mod export;
 pub mod format;
+pub mod harness;
 pub mod interrupt;
 pub mod limits;
 pub mod machine;
@@ -54,3 +55,4 @@ pub mod worker;
 pub mod workload;
 
 pub use error::{Error, Result};
+pub use harness::Harness;

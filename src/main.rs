@@ -74,24 +74,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("parbench: error: {e:#}");
-            let lib = e.downcast_ref::<parbench::Error>().map(|e| e.root());
-            // Stopped by a signal: the shell's convention, 128 + the signal.
-            if let Some(parbench::Error::Interrupted { signal }) = lib {
-                return ExitCode::from((128 + (*signal).clamp(1, 127)) as u8);
-            }
-            // Bad options and bad input files are the user's to fix: exit 2.
-            let usage = e.downcast_ref::<UsageError>().is_some()
-                || matches!(
-                    lib,
-                    Some(
-                        parbench::Error::Config(_)
-                            | parbench::Error::Read { .. }
-                            | parbench::Error::Parse { .. }
-                            | parbench::Error::SchemaVersion { .. }
-                            | parbench::Error::Exists { .. }
-                    )
-                );
-            ExitCode::from(if usage { 2 } else { 1 })
+            // A signal: 128 + it; bad options and input files are the user's to fix: 2.
+            let code = match e.downcast_ref::<parbench::Error>() {
+                Some(lib) => lib.exit_code(),
+                None if e.downcast_ref::<UsageError>().is_some() => 2,
+                None => 1,
+            };
+            ExitCode::from(code as u8)
         }
     }
 }

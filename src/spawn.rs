@@ -130,10 +130,10 @@ thread_local! {
 const TOKIO_REFUSED: &str = "OS can't spawn worker thread";
 
 /// Installs (once) a panic hook that hands the panic of a [`catch_refused`] build to its caller
-/// (at once, before unwinding begins) and keeps quiet about it and about tokio's refused-thread
-/// panics inside a runtime (they reach the batch as a failed task); every other panic goes to
-/// the hook that was there before.
-fn install_quiet_hook() {
+/// (at once, before unwinding begins) and keeps quiet about it, about tokio's refused-thread
+/// panics inside a runtime (they reach the batch as a failed task) and about a user's task that
+/// panicked (the runner reports it); every other panic goes to the hook that was there before.
+pub(crate) fn install_quiet_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
@@ -143,7 +143,8 @@ fn install_quiet_hook() {
                 let _ = report.send(text.to_string());
                 return;
             }
-            if !text.starts_with(TOKIO_REFUSED) {
+            // A user's task that panicked is reported by the runner, naming the task.
+            if !text.starts_with(TOKIO_REFUSED) && !crate::workload::user::in_task() {
                 previous(info);
             }
         }));

@@ -3,7 +3,7 @@
 //! `schema_version` before anything else and names the file in every error.
 
 use crate::error::{Error, Result};
-use crate::result::{RunResults, SCHEMA_VERSION};
+use crate::result::{OLDEST_SCHEMA_VERSION, RunResults, SCHEMA_VERSION};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -137,7 +137,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<RunResults> {
         .ok_or_else(|| parse_err("no schema_version field".into()))?
         .as_u64()
         .ok_or_else(|| parse_err("schema_version is not a number".into()))?;
-    if version != u64::from(SCHEMA_VERSION) {
+    if !(u64::from(OLDEST_SCHEMA_VERSION)..=u64::from(SCHEMA_VERSION)).contains(&version) {
         return Err(Error::SchemaVersion {
             path: path.to_path_buf(),
             found: version,

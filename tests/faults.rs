@@ -517,7 +517,7 @@ fn damaged_result_files_get_one_line_errors_naming_them() {
         ),
         (
             "future.json",
-            text.replacen("\"schema_version\": 1", "\"schema_version\": 7", 1)
+            text.replacen("\"schema_version\": 2", "\"schema_version\": 7", 1)
                 .into_bytes(),
             "schema_version 7",
         ),

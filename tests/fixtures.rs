@@ -34,9 +34,10 @@ pub fn synthetic_run_scaled(
         let n = cell.workers as f64;
         let base = match cell.workload.spec {
             WorkloadSpec::Cpu { .. } => 1.0 / n.min(cores as f64),
-            WorkloadSpec::Io { .. } | WorkloadSpec::Mixed { .. } | WorkloadSpec::TcpEcho { .. } => {
-                1.0 / n
-            }
+            WorkloadSpec::Io { .. }
+            | WorkloadSpec::Mixed { .. }
+            | WorkloadSpec::TcpEcho { .. }
+            | WorkloadSpec::User(_) => 1.0 / n,
             WorkloadSpec::Noop => 1e-3 * (1 + cell.model as usize) as f64,
         };
         let t = if cell.model == ModelKind::Sequential {

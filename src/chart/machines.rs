@@ -13,7 +13,13 @@ use crate::workload::WorkloadKind;
 pub fn figures(runs: &[RunResults]) -> Vec<Figure> {
     let names = run_names(runs);
     let mut out = Vec::new();
-    for workload in [WorkloadKind::Cpu, WorkloadKind::Io] {
+    let mut workloads = vec![WorkloadKind::Cpu, WorkloadKind::Io];
+    for w in runs.iter().flat_map(|r| r.workloads()) {
+        if matches!(w, WorkloadKind::User(_)) && !workloads.contains(&w) {
+            workloads.push(w);
+        }
+    }
+    for workload in workloads {
         let mut models: Vec<ModelKind> = runs
             .iter()
             .flat_map(|r| r.cells.iter())

@@ -198,12 +198,11 @@ pub fn how_measured(r: &RunResults, workload: WorkloadKind) -> String {
 /// `speedup-`, `efficiency-` and `time-<workload>` for every workload with a baseline.
 pub fn figures(r: &RunResults) -> Vec<Figure> {
     let mut out = Vec::new();
-    for workload in [
-        WorkloadKind::Cpu,
-        WorkloadKind::Io,
-        WorkloadKind::Mixed,
-        WorkloadKind::TcpEcho,
-    ] {
+    for workload in r.workloads() {
+        if workload == WorkloadKind::Noop {
+            // Its cost per task is the cost-per-task chart.
+            continue;
+        }
         let metrics: &[(Plotted, &str, &str)] = if workload == WorkloadKind::TcpEcho {
             &[
                 (Plotted::Throughput, "throughput", "Throughput"),

@@ -109,6 +109,10 @@ fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
             WorkloadKind::Cpu => c.ideal_speedup.map(|v| format!("{v:.2}×")),
             WorkloadKind::Noop => Some(format!("{} / task", fmt_duration(c.per_task_s))),
             WorkloadKind::TcpEcho => None,
+            WorkloadKind::User(_) => c
+                .ideal_s
+                .map(fmt_duration)
+                .or_else(|| c.ideal_speedup.map(|v| format!("{v:.2}×"))),
         };
         let _ = writeln!(
             s,
@@ -216,10 +220,8 @@ pub fn summary(
             let _ = writeln!(s, "![{img}]({img})\n");
         }
         let r = &runs[0];
-        for w in WorkloadKind::ALL {
-            if r.cells.iter().any(|c| c.workload == w) {
-                let _ = writeln!(s, "## Results: {w}\n\n{}", results_table(r, w));
-            }
+        for w in r.workloads() {
+            let _ = writeln!(s, "## Results: {w}\n\n{}", results_table(r, w));
         }
     } else {
         for img in images {

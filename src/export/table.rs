@@ -49,7 +49,7 @@ fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
 /// One table per workload.
 pub fn results_table(r: &RunResults) -> String {
     let mut out = String::new();
-    for kind in WorkloadKind::ALL {
+    for kind in r.workloads() {
         let cells: Vec<&CellResult> = r.cells.iter().filter(|c| c.workload == kind).collect();
         let Some(&first) = cells.first() else {
             continue;
@@ -62,9 +62,11 @@ pub fn results_table(r: &RunResults) -> String {
             first.ci_level * 100.0,
             if r.complete { "" } else { "; INCOMPLETE run" }
         );
+        let timed = kind.computes() || first.ideal_s.is_none();
         let extra = match kind {
             WorkloadKind::Cpu => format!("{:>7}", "ideal"),
-            WorkloadKind::Io | WorkloadKind::Mixed => {
+            WorkloadKind::User(_) if timed => format!("{:>7}", "ideal"),
+            WorkloadKind::Io | WorkloadKind::Mixed | WorkloadKind::User(_) => {
                 format!("{:>10} {:>10}", "ideal", "overhead")
             }
             WorkloadKind::Noop => format!("{:>10}", "per task"),
@@ -86,7 +88,10 @@ pub fn results_table(r: &RunResults) -> String {
             );
             let extra = match kind {
                 WorkloadKind::Cpu => format!("{:>7}", opt(c.ideal_speedup, |v| format!("{v:.2}×"))),
-                WorkloadKind::Io | WorkloadKind::Mixed => format!(
+                WorkloadKind::User(_) if timed => {
+                    format!("{:>7}", opt(c.ideal_speedup, |v| format!("{v:.2}×")))
+                }
+                WorkloadKind::Io | WorkloadKind::Mixed | WorkloadKind::User(_) => format!(
                     "{:>10} {:>10}",
                     opt(c.ideal_s, fmt_duration),
                     opt(c.overhead_s, fmt_duration)

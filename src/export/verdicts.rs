@@ -69,6 +69,7 @@ pub fn sentence(v: &Verdict) -> String {
             let label = match workload {
                 WorkloadKind::Cpu => "CPU-bound",
                 WorkloadKind::Io => "IO-bound",
+                WorkloadKind::User(u) => u.name(),
                 _ => "Mixed compute + wait",
             };
             let ideal =

@@ -253,6 +253,19 @@ pub fn start_cell(cell: &CellSpec, ctx: &ModelContext) -> Result<Box<dyn Executo
     }
 }
 
+/// The first task of a user's workload that panicked in this process since the last call, as
+/// an error (see [`crate::workload::user`]).
+fn no_panic() -> Result<()> {
+    match crate::workload::user::take_panic() {
+        Some(p) => Err(Error::TaskPanicked {
+            workload: p.workload,
+            task: p.task,
+            message: p.message,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// "cpu/processes N=2", for messages.
 fn cell_name(c: &CellSpec) -> String {
     c.key().label()
@@ -305,6 +318,7 @@ fn measure_all(
                 let v = c
                     .model
                     .reference_checksum(&c.workload.spec, c.workload.tasks)
+                    .and_then(|v| no_panic().map(|()| v))
                     .map_err(|e| in_cell(c, e))?;
                 let per_task = t0.elapsed().as_secs_f64() / c.workload.tasks.max(1) as f64;
                 let nominal = c.workload.spec.nominal_task_s().unwrap_or(0.0);
@@ -388,6 +402,8 @@ fn measure_all(
             let outcome = exec.and_then(|exec| {
                 exec.set_task_timeout(timeout);
                 let m = measure_once(exec.as_mut(), cell)?;
+                // A user's task that panicked returned a checksum of its own: say what it was.
+                no_panic()?;
                 if m.checksum != raw[i].expected_checksum {
                     raw[i].checksum = m.checksum;
                     raw[i].checksum_ok = false;

@@ -11,6 +11,7 @@
 
 use super::{BatchOutcome, Executor};
 use crate::error::{Error, Result};
+use crate::workload::user::{Body, GuardedFuture};
 use crate::workload::{MixedTask, MultiplyLoop, Workload, WorkloadSpec, combine};
 use std::time::Duration;
 use tokio::runtime::Runtime;
@@ -77,6 +78,12 @@ async fn task(spec: WorkloadSpec, index: u64, offload: bool) -> Result<u64> {
             spec.expected_checksum(index)
         }
         WorkloadSpec::Noop | WorkloadSpec::TcpEcho { .. } => spec.run_task(index),
+        // A user's future is awaited here, natively; compute and blocking code run as the
+        // multiply loop does (inline, or on the blocking pool for async-blocking).
+        WorkloadSpec::User(u) => match u.body() {
+            Some(Body::Async(f)) => GuardedFuture::new(u.name(), index, f(index)).await,
+            _ => compute(offload, move || u.run(index)).await?,
+        },
         WorkloadSpec::Mixed {
             iterations, io_ms, ..
         } => {

@@ -67,6 +67,19 @@ impl ProcessesForkModel {
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             }
             let checksum = spec.run_task(task);
+            if let Some(p) = crate::workload::user::take_panic() {
+                // A user's task panicked (caught): say so on stderr, and die without an answer,
+                // so the parent names the task.
+                let line = format!(
+                    "parbench: forked worker: task {} of {} panicked: {}\n",
+                    p.task, p.workload, p.message
+                );
+                // SAFETY: write and _exit are async-signal-safe.
+                unsafe {
+                    libc::write(2, line.as_ptr().cast(), line.len());
+                    libc::_exit(101);
+                }
+            }
             let mut rec = [0u8; RECORD];
             rec[..4].copy_from_slice(&MAGIC);
             // SAFETY: getpid, write and _exit are async-signal-safe.

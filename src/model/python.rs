@@ -223,7 +223,7 @@ impl Executor for PythonModel {
             WorkloadSpec::Cpu { iterations } => ("cpu", iterations),
             WorkloadSpec::Io { sleep_ms } => ("io", sleep_ms),
             WorkloadSpec::Noop => ("noop", 0),
-            WorkloadSpec::Mixed { .. } | WorkloadSpec::TcpEcho { .. } => {
+            WorkloadSpec::Mixed { .. } | WorkloadSpec::TcpEcho { .. } | WorkloadSpec::User(_) => {
                 return Err(Error::Config(format!(
                     "py-{}: the CPython models run cpu, io and noop, not {}",
                     self.model,

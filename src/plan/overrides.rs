@@ -160,6 +160,8 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
             WorkloadSpec::TcpEcho { message_bytes } => {
                 *message_bytes = o.message_bytes.unwrap_or(*message_bytes);
             }
+            // A user's workload has no parameters the command line sets.
+            WorkloadSpec::User(_) => {}
         }
     }
     if let Some(s) = o.samples {

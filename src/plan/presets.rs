@@ -73,6 +73,11 @@ pub(super) fn default_plan(kind: WorkloadKind, max_workers: u64, batch_ms: u64) 
             spec: WorkloadSpec::TcpEcho { message_bytes: 64 },
             tasks: 20_000,
         },
+        // A user's workload: twice the largest N, at least 16 tasks.
+        WorkloadKind::User(u) => WorkloadPlan {
+            spec: WorkloadSpec::User(u),
+            tasks: 16u64.max(2 * max_workers),
+        },
     }
 }
 

@@ -197,6 +197,16 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
                     let ideal = by_cores.max(by_waves);
                     (Some(ideal), Some(t as f64 * (cpu + io) / ideal))
                 }
+                // A user's compute is bounded by the cores like the multiply loop; a task that
+                // waits, with a time known by construction, like the sleep.
+                WorkloadSpec::User(u) => match (u.shape(), u.nominal_task_s()) {
+                    (crate::workload::Shape::Compute, _) => (None, Some(computes as f64)),
+                    (_, Some(task_s)) => {
+                        let batches = c.tasks.div_ceil(waits) as f64;
+                        (Some(batches * task_s), Some(c.tasks as f64 / batches))
+                    }
+                    (_, None) => (None, None),
+                },
                 WorkloadSpec::Noop | WorkloadSpec::TcpEcho { .. } => (None, None),
             };
             Some(CellResult {

@@ -14,8 +14,13 @@ use crate::stats::{Summary, summarize};
 use crate::workload::{WorkloadKind, WorkloadSpec};
 use serde::{Deserialize, Serialize};
 
-/// Version of the result file layout. Bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the result file layout. Bump on any incompatible change. 2 added users'
+/// workloads (`{"kind": "user", …}` specs, workload names of the user's); files of version 1
+/// are version-2 files without them, and load as they are.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest result file layout this build reads.
+pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 
 /// A whole run: machine, configuration and one entry per measured cell.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -169,6 +174,23 @@ pub struct NetMetrics {
     pub server_voluntary_cs: Option<u64>,
     /// Median involuntary context switches of the server per batch.
     pub server_involuntary_cs: Option<u64>,
+}
+
+impl RunResults {
+    /// The workloads of the run's cells: parbench's own in their display order, then users'
+    /// in the order measured. Every per-workload output (tables, charts, verdicts) goes by it.
+    pub fn workloads(&self) -> Vec<WorkloadKind> {
+        let mut out: Vec<WorkloadKind> = WorkloadKind::ALL
+            .into_iter()
+            .filter(|k| self.cells.iter().any(|c| c.workload == *k))
+            .collect();
+        for c in &self.cells {
+            if !out.contains(&c.workload) {
+                out.push(c.workload);
+            }
+        }
+        out
+    }
 }
 
 impl CellResult {

@@ -44,7 +44,11 @@ fn answer(req: &Request) -> Response {
             req.protocol
         ))
     } else {
-        Ok(req.workload.run_task(req.task))
+        let checksum = req.workload.run_task(req.task);
+        match crate::workload::user::take_panic() {
+            Some(p) => Err(format!("panicked: {}", p.message)),
+            None => Ok(checksum),
+        }
     };
     Response {
         pid: std::process::id(),
@@ -69,6 +73,15 @@ pub fn serve(input: &mut impl Read, output: &mut impl Write) -> i32 {
         };
         if let Some(f) = fault {
             f.strike(req.task, output);
+        }
+        if let crate::workload::WorkloadSpec::User(u) = req.workload
+            && !u.runnable()
+        {
+            eprintln!(
+                "parbench worker {}: worker protocol error: no workload named '{u}' in this program",
+                std::process::id()
+            );
+            return 2;
         }
         let mut resp = answer(&req);
         if let Err(msg) = &mut resp.result {

@@ -11,11 +11,13 @@ mod mixed;
 mod noop;
 pub mod python;
 pub mod tcp_echo;
+pub mod user;
 
 pub use cpu::{CHECK_EVERY, MultiplyLoop};
 pub use io::SleepIo;
 pub use mixed::MixedTask;
 pub use noop::Noop;
+pub use user::{Shape, UserRef};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -49,9 +51,9 @@ pub trait TaskHooks {
 pub struct NoHooks;
 impl TaskHooks for NoHooks {}
 
-/// The name of a workload, as used on the command line and in result files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// The name of a workload, as used on the command line and in result files: one of parbench's
+/// own, or a user's ([`crate::Harness`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WorkloadKind {
     /// The lesson's CPU-bound multiply loop.
     Cpu,
@@ -63,10 +65,12 @@ pub enum WorkloadKind {
     Mixed,
     /// Round trips to an upper-casing TCP echo server over loopback.
     TcpEcho,
+    /// A user's workload, by its name.
+    User(UserRef),
 }
 
 impl WorkloadKind {
-    /// Every workload, in display order.
+    /// parbench's own workloads, in display order.
     pub const ALL: [WorkloadKind; 5] = [
         WorkloadKind::Cpu,
         WorkloadKind::Io,
@@ -83,6 +87,17 @@ impl WorkloadKind {
             WorkloadKind::Noop => "noop",
             WorkloadKind::Mixed => "mixed",
             WorkloadKind::TcpEcho => "tcp-echo",
+            WorkloadKind::User(u) => u.name(),
+        }
+    }
+
+    /// Whether its tasks compute from start to end (the multiply loop, a user's compute
+    /// workload): Amdahl's law and the cores bound its speedup.
+    pub fn computes(self) -> bool {
+        match self {
+            WorkloadKind::Cpu => true,
+            WorkloadKind::User(u) => u.shape() == Shape::Compute,
+            _ => false,
         }
     }
 }
@@ -102,6 +117,28 @@ impl FromStr for WorkloadKind {
             .ok_or_else(|| {
                 format!("unknown workload '{s}' (expected one of: cpu, io, noop, mixed, tcp-echo)")
             })
+    }
+}
+
+impl Serialize for WorkloadKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for WorkloadKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        if let Ok(k) = name.parse() {
+            return Ok(k);
+        }
+        // A user's workload: the name alone (its spec, beside it in a file, says the rest).
+        user::check_name(&name).map_err(serde::de::Error::custom)?;
+        Ok(WorkloadKind::User(user::by_name(
+            &name,
+            Shape::Compute,
+            None,
+        )))
     }
 }
 
@@ -137,6 +174,8 @@ pub enum WorkloadSpec {
         /// Bytes per message.
         message_bytes: u64,
     },
+    /// A user's workload ([`crate::Harness`]): `{"kind": "user", "name": …, "shape": …}`.
+    User(UserRef),
 }
 
 impl WorkloadSpec {
@@ -148,6 +187,7 @@ impl WorkloadSpec {
             WorkloadSpec::Noop => WorkloadKind::Noop,
             WorkloadSpec::Mixed { .. } => WorkloadKind::Mixed,
             WorkloadSpec::TcpEcho { .. } => WorkloadKind::TcpEcho,
+            WorkloadSpec::User(u) => WorkloadKind::User(*u),
         }
     }
 
@@ -163,6 +203,7 @@ impl WorkloadSpec {
             // Only the echo-server models run tcp-echo (the plan refuses anything else); this
             // is the checksum term they return for a verified round trip.
             WorkloadSpec::TcpEcho { .. } => tcp_echo::round_trip_checksum(task),
+            WorkloadSpec::User(u) => u.run(task),
         }
     }
 
@@ -184,6 +225,15 @@ impl WorkloadSpec {
                 iterations, io_ms, ..
             } => MixedTask::new(iterations, io_ms).run_hooked(task, hooks),
             WorkloadSpec::TcpEcho { .. } => self.run_task(task),
+            // A user's compute cannot be interrupted mid-task; blocking and async tasks wait,
+            // so the hooks hear about it.
+            WorkloadSpec::User(u) if u.shape() == Shape::Compute => u.run(task),
+            WorkloadSpec::User(u) => {
+                hooks.blocking_begin();
+                let c = u.run(task);
+                hooks.blocking_end();
+                c
+            }
         }
     }
 
@@ -203,6 +253,7 @@ impl WorkloadSpec {
             WorkloadSpec::TcpEcho { message_bytes } => {
                 format!("{tasks} round trips of {message_bytes} bytes over loopback")
             }
+            WorkloadSpec::User(u) => format!("{tasks} tasks of {u}"),
         }
     }
 
@@ -213,6 +264,7 @@ impl WorkloadSpec {
         match *self {
             WorkloadSpec::Io { sleep_ms } => Some(sleep_ms as f64 / 1000.0),
             WorkloadSpec::Mixed { cpu_ms, io_ms, .. } => Some((cpu_ms + io_ms) as f64 / 1000.0),
+            WorkloadSpec::User(u) => u.nominal_task_s(),
             WorkloadSpec::Cpu { .. } | WorkloadSpec::Noop | WorkloadSpec::TcpEcho { .. } => None,
         }
     }
@@ -229,6 +281,8 @@ impl WorkloadSpec {
                 iterations, io_ms, ..
             } => MixedTask::new(iterations, io_ms).expected_checksum(task),
             WorkloadSpec::TcpEcho { .. } => tcp_echo::round_trip_checksum(task),
+            // The user's own code, run once on this thread: the sequential reference.
+            WorkloadSpec::User(u) => u.run(task),
         }
     }
 

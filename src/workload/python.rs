@@ -18,7 +18,7 @@ pub fn expected_checksum(spec: &WorkloadSpec, task: u64) -> Option<u64> {
         // res stays 0; the loop variable ends at `iterations` (0 for an empty loop).
         WorkloadSpec::Cpu { iterations } => Some(mix(task ^ CPU_SALT).wrapping_add(iterations)),
         WorkloadSpec::Io { .. } | WorkloadSpec::Noop => Some(spec.expected_checksum(task)),
-        WorkloadSpec::Mixed { .. } | WorkloadSpec::TcpEcho { .. } => None,
+        WorkloadSpec::Mixed { .. } | WorkloadSpec::TcpEcho { .. } | WorkloadSpec::User(_) => None,
     }
 }
 

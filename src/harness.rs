@@ -1,0 +1,438 @@
+//! [`Harness`]: measure your own code across parbench's execution models, from a bench target of
+//! your crate, and get the same report as parbench's own workloads (result JSON, charts,
+//! `summary.md`, verdicts).
+//!
+//! ```no_run
+//! // benches/scaling.rs; Cargo.toml: [[bench]] name = "scaling", harness = false
+//! fn fib(n: u64) -> u64 {
+//!     if n < 2 { n } else { fib(n - 1) + fib(n - 2) }
+//! }
+//!
+//! fn main() {
+//!     parbench::Harness::new()
+//!         .workload("fib-25", |task: u64| fib(25 + task % 3))
+//!         .run();
+//! }
+//! ```
+//!
+//! `cargo bench` then measures `fib-25` under sequential, threads, thread-pool, rayon,
+//! processes, process-pool, async, async-blocking and gil at the worker counts of this machine,
+//! and writes `reports/<host>/`. The function gets the task's index and returns the task's
+//! checksum: the same index must give the same checksum under every model (the run stops,
+//! naming the cell, when it does not), so return something the work computed.
+//!
+//! Process models run tasks in other processes: they re-execute *this* bench binary, which
+//! [`Harness::run`] recognises (`<binary> worker`) before anything else and answers over
+//! parbench's framed protocol, so register the same workloads on every start (as `main` above
+//! does). CPython's models cannot run Rust code and are skipped with a notice.
+//!
+//! What this does not do: it does not parse criterion's options (only `--bench`, `--list` and
+//! one filter), and a task that never returns in an in-process model (threads, pools, async,
+//! gil) cannot be stopped: only the process models enforce a task timeout.
+
+use crate::error::{Error, Result};
+use crate::exec::ModelContext;
+use crate::machine::MachineInfo;
+use crate::model::ModelKind;
+use crate::plan::{Preset, RunConfig, WorkloadOverride, WorkloadPlan, default_workers};
+use crate::session::Session;
+use crate::workload::user::{self, Body, Shape, TaskFuture};
+use crate::workload::{WorkloadKind, WorkloadSpec};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A workload added to a [`Harness`], registered when it runs.
+struct Added {
+    name: String,
+    shape: Shape,
+    task_time: Option<Duration>,
+    body: Body,
+}
+
+/// Your workloads and how to measure them; [`Harness::run`] measures them. See the module
+/// documentation for an example.
+#[must_use = "a Harness measures nothing until .run() is called"]
+pub struct Harness {
+    workloads: Vec<Added>,
+    models: Option<Vec<ModelKind>>,
+    workers: Option<Vec<usize>>,
+    tasks: Option<u64>,
+    samples: Option<usize>,
+    preset: Option<Preset>,
+    out: Option<PathBuf>,
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Harness {
+    /// A harness without workloads, measuring with the preset in `PARBENCH_PRESET` (default:
+    /// `default`), every model that runs Rust code, at the worker counts of this machine.
+    pub fn new() -> Self {
+        Harness {
+            workloads: Vec::new(),
+            models: None,
+            workers: None,
+            tasks: None,
+            samples: None,
+            preset: None,
+            out: None,
+        }
+    }
+
+    fn add(mut self, name: &str, shape: Shape, body: Body) -> Self {
+        self.workloads.push(Added {
+            name: name.to_string(),
+            shape,
+            task_time: None,
+            body,
+        });
+        self
+    }
+
+    /// A compute workload: `f(task)` runs task `task` and returns its checksum.
+    pub fn workload<F>(self, name: &str, f: F) -> Self
+    where
+        F: Fn(u64) -> u64 + Send + Sync + 'static,
+    {
+        self.add(name, Shape::Compute, Body::Sync(Arc::new(f)))
+    }
+
+    /// A workload whose tasks block (sleep, wait for a file or a socket): as
+    /// [`Harness::workload`], and the `gil` model releases its lock around each task, as
+    /// CPython does around blocking IO.
+    pub fn blocking_workload<F>(self, name: &str, f: F) -> Self
+    where
+        F: Fn(u64) -> u64 + Send + Sync + 'static,
+    {
+        self.add(name, Shape::Blocking, Body::Sync(Arc::new(f)))
+    }
+
+    /// An async workload: `f(task)` returns a future of the task's checksum. The async models
+    /// await it on their runtime; the thread and process models run it to completion with a
+    /// current-thread runtime of the thread that runs the task.
+    pub fn async_workload<F, Fut>(self, name: &str, f: F) -> Self
+    where
+        F: Fn(u64) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = u64> + Send + 'static,
+    {
+        let f: Arc<dyn Fn(u64) -> TaskFuture + Send + Sync> =
+            Arc::new(move |task| Box::pin(f(task)) as TaskFuture);
+        self.add(name, Shape::Async, Body::Async(f))
+    }
+
+    /// The time one task of the workload added last takes by construction (a sleep, a
+    /// round trip of known length): the ideal time and speedup of a batch, where one is known,
+    /// are computed from it.
+    pub fn task_time(mut self, time: Duration) -> Self {
+        if let Some(w) = self.workloads.last_mut() {
+            w.task_time = Some(time);
+        }
+        self
+    }
+
+    /// The models to run (default: sequential, threads, thread-pool, rayon, processes,
+    /// process-pool, async, async-blocking, gil).
+    pub fn models(mut self, models: impl IntoIterator<Item = ModelKind>) -> Self {
+        self.models = Some(models.into_iter().collect());
+        self
+    }
+
+    /// The worker counts N (default: 1, 2, 4, … up to twice the logical cores, and the core
+    /// counts).
+    pub fn workers(mut self, workers: impl IntoIterator<Item = usize>) -> Self {
+        self.workers = Some(workers.into_iter().collect());
+        self
+    }
+
+    /// Tasks per batch (default: twice the largest worker count, at least 16).
+    pub fn tasks(mut self, tasks: u64) -> Self {
+        self.tasks = Some(tasks);
+        self
+    }
+
+    /// Recorded samples per cell (default: the preset's).
+    pub fn samples(mut self, samples: usize) -> Self {
+        self.samples = Some(samples);
+        self
+    }
+
+    /// The preset whose sampling (samples, warm-up, settle pause) to use when `PARBENCH_PRESET`
+    /// is not set.
+    pub fn preset(mut self, preset: Preset) -> Self {
+        self.preset = Some(preset);
+        self
+    }
+
+    /// The folder for results and the report when `PARBENCH_OUT` is not set (default:
+    /// `reports/<host>/`).
+    pub fn out(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out = Some(dir.into());
+        self
+    }
+
+    /// Measures the workloads with this program's arguments (what `cargo bench` passes:
+    /// `--bench`, and an optional filter that keeps the cells whose id, `workload/model/N`,
+    /// contains it; `--list` lists the cells) and exits: 0 when every cell was measured, 1 when
+    /// a cell failed, 2 for bad input (a workload name, an unknown argument). Started as
+    /// `<binary> worker` by a process model, it serves tasks instead.
+    pub fn run(self) -> ! {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        std::process::exit(self.run_with_args(&args))
+    }
+
+    /// [`Harness::run`] with these arguments; returns the exit code instead of exiting.
+    pub fn run_with_args(self, args: &[String]) -> i32 {
+        let fail = |e: &Error| {
+            eprintln!("parbench: error: {e}");
+            e.exit_code()
+        };
+        let mut kinds = Vec::new();
+        for w in self.workloads {
+            let nominal = w.task_time.map(|t| t.as_secs_f64());
+            match user::register(&w.name, w.shape, nominal, w.body) {
+                Ok(u) => kinds.push(u),
+                Err(e) => return fail(&Error::Config(e)),
+            }
+        }
+        // A user's task that panics is reported once, naming it, not by the default hook.
+        crate::spawn::install_quiet_hook();
+        if args == ["worker"] {
+            return crate::worker::worker_main();
+        }
+        let (list, filter) = match parse_args(args) {
+            Ok(a) => a,
+            Err(e) => return fail(&e),
+        };
+        if kinds.is_empty() {
+            return fail(&Error::Config(
+                "no workload: add one with .workload(name, f) before .run()".into(),
+            ));
+        }
+        let machine = MachineInfo::detect();
+        let plan = Plan {
+            models: self.models,
+            workers: self.workers,
+            tasks: self.tasks,
+            samples: self.samples,
+            preset: self.preset,
+        };
+        let config = match plan.config(&machine, &kinds, filter.as_deref()) {
+            Ok(c) => c,
+            Err(e) => return fail(&e),
+        };
+        if list {
+            for c in config.cells() {
+                println!("{}", c.key());
+            }
+            return 0;
+        }
+        let dir = std::env::var_os("PARBENCH_OUT")
+            .map(PathBuf::from)
+            .or(self.out)
+            .unwrap_or_else(|| Path::new("reports").join(&machine.host_slug));
+        let exe = match std::env::current_exe() {
+            Ok(exe) => exe,
+            Err(io) => {
+                return fail(&Error::WorkerNotFound(format!(
+                    "this program's own path: {io}"
+                )));
+            }
+        };
+        let session = Session {
+            machine: &machine,
+            config: &config,
+            dir: &dir,
+            what: "your workloads",
+            ctx: ModelContext {
+                worker_exe: Some(exe),
+                ..Default::default()
+            },
+        };
+        let measured = match session.measure() {
+            Ok(m) => m,
+            Err(e) => return fail(&e),
+        };
+        print!("{}", crate::export::table::results_table(&measured.results));
+        let report = match measured.report(crate::chart::render::Format::Png) {
+            Ok(r) => r,
+            Err(e) => return fail(&e),
+        };
+        println!();
+        for a in &report.analyses {
+            for (_, v) in crate::export::verdicts::sentences(a) {
+                println!("{v}");
+            }
+        }
+        eprintln!(
+            "parbench: results in {}; report ({} files) in {}; open {}",
+            measured.sink.run_file.display(),
+            report.files.len(),
+            dir.display(),
+            dir.join("summary.md").display()
+        );
+        if measured.results.failures.is_empty() {
+            0
+        } else {
+            eprintln!(
+                "parbench: error: {} cell(s) failed: {}",
+                measured.results.failures.len(),
+                measured.results.failures.join("; ")
+            );
+            1
+        }
+    }
+}
+
+/// `--list` given, and the filter.
+fn parse_args(args: &[String]) -> Result<(bool, Option<String>)> {
+    let (mut list, mut filter) = (false, None);
+    for a in args {
+        match a.as_str() {
+            // What cargo passes to every bench binary.
+            "--bench" => {}
+            "--list" => list = true,
+            s if s.starts_with('-') => {
+                return Err(Error::Config(format!(
+                    "unknown argument '{s}' (this bench takes --bench, --list and one filter)"
+                )));
+            }
+            s if filter.is_none() => filter = Some(s.to_string()),
+            s => {
+                return Err(Error::Config(format!(
+                    "a second filter '{s}': give at most one"
+                )));
+            }
+        }
+    }
+    Ok((list, filter))
+}
+
+/// What the builder set, turned into a run's plan.
+struct Plan {
+    models: Option<Vec<ModelKind>>,
+    workers: Option<Vec<usize>>,
+    tasks: Option<u64>,
+    samples: Option<usize>,
+    preset: Option<Preset>,
+}
+
+impl Plan {
+    fn config(
+        self,
+        machine: &MachineInfo,
+        workloads: &[user::UserRef],
+        filter: Option<&str>,
+    ) -> Result<RunConfig> {
+        let preset = match std::env::var_os(crate::plan::PRESET_ENV) {
+            Some(_) => crate::plan::preset_from_env()?,
+            None => self.preset.unwrap_or(Preset::Default),
+        };
+        let mut c = preset.config(machine);
+        let mut models = self.models.unwrap_or_else(ModelKind::in_presets);
+        models.dedup();
+        if let Some(m) = models.iter().find(|m| m.tcp_only() || m.is_python()) {
+            return Err(Error::Config(format!(
+                "{m} cannot run a Rust function (models: sequential, threads, thread-pool, rayon, processes, process-pool, processes-fork, async, async-blocking, gil)"
+            )));
+        }
+        if !models.contains(&ModelKind::Sequential) {
+            // The speedup baseline.
+            models.insert(0, ModelKind::Sequential);
+        }
+        c.models = models;
+        c.workers = self.workers.unwrap_or_else(|| default_workers(machine));
+        let most = c.workers.iter().copied().max().unwrap_or(1) as u64;
+        c.workloads = workloads
+            .iter()
+            .map(|u| WorkloadPlan {
+                spec: WorkloadSpec::User(*u),
+                tasks: self.tasks.unwrap_or(16u64.max(2 * most)),
+            })
+            .collect();
+        if let Some(s) = self.samples {
+            c.samples = s;
+        }
+        c.per_workload = Vec::new();
+        c.validate()?;
+        if let Some(f) = filter {
+            narrow(&mut c, f)?;
+        }
+        Ok(c)
+    }
+}
+
+/// Keeps the cells whose id contains `filter` (and every workload's sequential baseline): the
+/// workloads, models and worker counts of the matching cells.
+fn narrow(c: &mut RunConfig, filter: &str) -> Result<()> {
+    let kept: Vec<_> = c
+        .cells()
+        .into_iter()
+        .filter(|cell| !cell.model.is_baseline() && cell.key().to_string().contains(filter))
+        .collect();
+    if kept.is_empty() {
+        return Err(Error::Config(format!(
+            "no cell matches the filter '{filter}' (cells are named workload/model/N; --list lists them)"
+        )));
+    }
+    let workloads: Vec<WorkloadKind> = c
+        .workloads
+        .iter()
+        .map(|w| w.spec.kind())
+        .filter(|k| kept.iter().any(|cell| cell.workload.spec.kind() == *k))
+        .collect();
+    c.workloads.retain(|w| workloads.contains(&w.spec.kind()));
+    c.per_workload = workloads
+        .iter()
+        .map(|&w| {
+            let mine = || {
+                kept.iter()
+                    .filter(move |cell| cell.workload.spec.kind() == w)
+            };
+            let mut models = vec![ModelKind::Sequential];
+            let mut workers = Vec::new();
+            for cell in mine() {
+                if !models.contains(&cell.model) {
+                    models.push(cell.model);
+                }
+                if !workers.contains(&cell.workers) {
+                    workers.push(cell.workers);
+                }
+            }
+            WorkloadOverride {
+                workload: w,
+                models: Some(models),
+                workers: Some(workers),
+            }
+        })
+        .collect();
+    c.validate()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_are_what_cargo_bench_passes() {
+        let a = |v: &[&str]| parse_args(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(a(&["--bench"]).unwrap(), (false, None));
+        assert_eq!(
+            a(&["--bench", "hash"]).unwrap(),
+            (false, Some("hash".into()))
+        );
+        assert_eq!(a(&["--list"]).unwrap(), (true, None));
+        assert!(
+            a(&["--nocapture"])
+                .unwrap_err()
+                .to_string()
+                .contains("'--nocapture'")
+        );
+        assert!(a(&["x", "y"]).unwrap_err().to_string().contains("'y'"));
+    }
+}
