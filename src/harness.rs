@@ -48,6 +48,7 @@ struct Added {
     name: String,
     shape: Shape,
     task_time: Option<Duration>,
+    tasks: Option<u64>,
     body: Body,
 }
 
@@ -56,6 +57,7 @@ struct Added {
 #[must_use = "a Harness measures nothing until .run() is called"]
 pub struct Harness {
     workloads: Vec<Added>,
+    builtins: Vec<WorkloadKind>,
     models: Option<Vec<ModelKind>>,
     workers: Option<Vec<usize>>,
     tasks: Option<u64>,
@@ -76,6 +78,7 @@ impl Harness {
     pub fn new() -> Self {
         Harness {
             workloads: Vec::new(),
+            builtins: Vec::new(),
             models: None,
             workers: None,
             tasks: None,
@@ -90,6 +93,7 @@ impl Harness {
             name: name.to_string(),
             shape,
             task_time: None,
+            tasks: None,
             body,
         });
         self
@@ -133,6 +137,22 @@ impl Harness {
         if let Some(w) = self.workloads.last_mut() {
             w.task_time = Some(time);
         }
+        self
+    }
+
+    /// Tasks per batch of the workload added last (default: [`Harness::tasks`]).
+    pub fn task_count(mut self, tasks: u64) -> Self {
+        if let Some(w) = self.workloads.last_mut() {
+            w.tasks = Some(tasks);
+        }
+        self
+    }
+
+    /// Measures one of parbench's own workloads (`cpu`, `io`, `noop`, `mixed`) beside yours, at
+    /// its default size: a reference to read your numbers against (what does a task of mine
+    /// cost beyond an empty one? does my compute scale like the multiply loop?).
+    pub fn builtin(mut self, workload: WorkloadKind) -> Self {
+        self.builtins.push(workload);
         self
     }
 
@@ -196,7 +216,7 @@ impl Harness {
         for w in self.workloads {
             let nominal = w.task_time.map(|t| t.as_secs_f64());
             match user::register(&w.name, w.shape, nominal, w.body) {
-                Ok(u) => kinds.push(u),
+                Ok(u) => kinds.push((u, w.tasks)),
                 Err(e) => return fail(&Error::Config(e)),
             }
         }
@@ -209,7 +229,7 @@ impl Harness {
             Ok(a) => a,
             Err(e) => return fail(&e),
         };
-        if kinds.is_empty() {
+        if kinds.is_empty() && self.builtins.is_empty() {
             return fail(&Error::Config(
                 "no workload: add one with .workload(name, f) before .run()".into(),
             ));
@@ -221,6 +241,7 @@ impl Harness {
             tasks: self.tasks,
             samples: self.samples,
             preset: self.preset,
+            builtins: self.builtins,
         };
         let config = match plan.config(&machine, &kinds, filter.as_deref()) {
             Ok(c) => c,
@@ -320,13 +341,14 @@ struct Plan {
     tasks: Option<u64>,
     samples: Option<usize>,
     preset: Option<Preset>,
+    builtins: Vec<WorkloadKind>,
 }
 
 impl Plan {
     fn config(
         self,
         machine: &MachineInfo,
-        workloads: &[user::UserRef],
+        workloads: &[(user::UserRef, Option<u64>)],
         filter: Option<&str>,
     ) -> Result<RunConfig> {
         let preset = match std::env::var_os(crate::plan::PRESET_ENV) {
@@ -336,11 +358,18 @@ impl Plan {
         let mut c = preset.config(machine);
         let mut models = self.models.unwrap_or_else(ModelKind::in_presets);
         models.dedup();
-        if let Some(m) = models.iter().find(|m| m.tcp_only() || m.is_python()) {
+        if let Some(m) = models.iter().find(|m| m.tcp_only()) {
             return Err(Error::Config(format!(
-                "{m} cannot run a Rust function (models: sequential, threads, thread-pool, rayon, processes, process-pool, processes-fork, async, async-blocking, gil)"
+                "{m} is an echo-server design: it cannot run a Rust function (models: sequential, threads, thread-pool, rayon, processes, process-pool, processes-fork, async, async-blocking, gil)"
             )));
         }
+        models.retain(|m| {
+            let python = m.is_python();
+            if python {
+                eprintln!("parbench: skipping {m}: CPython's models cannot run a Rust function");
+            }
+            !python
+        });
         if !models.contains(&ModelKind::Sequential) {
             // The speedup baseline.
             models.insert(0, ModelKind::Sequential);
@@ -348,12 +377,19 @@ impl Plan {
         c.models = models;
         c.workers = self.workers.unwrap_or_else(|| default_workers(machine));
         let most = c.workers.iter().copied().max().unwrap_or(1) as u64;
-        c.workloads = workloads
+        if let Some(w) = self.builtins.iter().find(|w| **w == WorkloadKind::TcpEcho) {
+            return Err(Error::Config(format!(
+                "{w} runs on echo-server designs, not on the models of your workloads"
+            )));
+        }
+        c.workloads = self
+            .builtins
             .iter()
-            .map(|u| WorkloadPlan {
-                spec: WorkloadSpec::User(*u),
-                tasks: self.tasks.unwrap_or(16u64.max(2 * most)),
-            })
+            .map(|&w| crate::plan::default_plan(w, most, 800))
+            .chain(workloads.iter().map(|&(u, tasks)| WorkloadPlan {
+                spec: WorkloadSpec::User(u),
+                tasks: tasks.or(self.tasks).unwrap_or(16u64.max(2 * most)),
+            }))
             .collect();
         if let Some(s) = self.samples {
             c.samples = s;

@@ -1,10 +1,28 @@
 //! parbench measures how CPU-bound and IO-bound work scale across concurrency models on the
-//! machine at hand, and records the answer as versioned JSON.
+//! machine at hand — its own workloads, and yours — and says which model and how many workers to
+//! use, recorded as versioned JSON with charts and a report.
+//!
+//! **Measure your own code** from a bench target of your crate (`harness = false`):
+//!
+//! ```no_run
+//! # fn fib(n: u64) -> u64 { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
+//! fn main() {
+//!     parbench::Harness::new()
+//!         .workload("fib-25", |task: u64| fib(25 + task % 3))
+//!         .run();
+//! }
+//! ```
+//!
+//! `cargo bench` then runs `fib-25` under sequential, threads, thread-pool, rayon, processes,
+//! process-pool, async, async-blocking and a simulated GIL at this machine's worker counts and
+//! writes `reports/<host>/`; see [`Harness`] for the shapes (compute, blocking, async) and
+//! options. The `parbench` binary runs parbench's own workloads (`parbench run`), compares runs
+//! (`parbench compare`) and draws reports (`parbench report`).
 //!
 //! The pieces, each in its own module, with no import cycle between them (see
 //! `tests/architecture.rs`):
 //! - leaves: [`error`]; [`stats`]: pure statistics; [`usage`]: OS usage counters; [`machine`]:
-//!   what machine this is; [`format`]: the formatting every output shares;
+//!   what machine this is; [`format`](mod@format): the formatting every output shares;
 //! - [`workload`]: what a task does (`cpu` multiply loop, `io` sleep, `noop`, `mixed`, the
 //!   `tcp-echo` payload), with checksums;
 //! - [`spawn`]: the one place threads are started, so a refused start is an error;

@@ -2,9 +2,9 @@
 //! start the OS refuses becomes the model's [`Error::Spawn`] (the cell is named, the results so
 //! far are saved) and never a panic.
 //!
-//! - [`thread`] and [`scoped`] start a named thread with an optional stack size;
-//! - [`rayon_pool`] routes a rayon pool's threads through the same start;
-//! - [`catch_refused`] turns the panic a library raises when the OS refuses it a thread (tokio's
+//! - `thread` and `scoped` start a named thread with an optional stack size;
+//! - `rayon_pool` routes a rayon pool's threads through the same start;
+//! - `catch_refused` turns the panic a library raises when the OS refuses it a thread (tokio's
 //!   "OS can't spawn worker thread") into an error, without the panic message on stderr;
 //! - `PARBENCH_THREAD_FAULT=<k>` ([`FAULT_ENV`]) makes the k-th thread start of this process fail
 //!   as the OS would (EAGAIN), to test that path; tokio runtimes count their worker threads.

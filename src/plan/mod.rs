@@ -7,6 +7,7 @@ mod overrides;
 mod presets;
 
 pub use overrides::{Overrides, build_config};
+pub(crate) use presets::default_plan;
 pub use presets::{PRESET_ENV, Preset, TCP_CONNECTIONS, default_workers, preset_from_env};
 
 use crate::error::{Error, Result};

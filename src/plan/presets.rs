@@ -37,7 +37,7 @@ pub const TCP_CONNECTIONS: [usize; 6] = [1, 4, 16, 64, 256, 1024];
 
 /// The default size of each workload on a machine whose sweep ends at `max_workers`, for a
 /// batch of about `batch_ms` on one worker.
-pub(super) fn default_plan(kind: WorkloadKind, max_workers: u64, batch_ms: u64) -> WorkloadPlan {
+pub(crate) fn default_plan(kind: WorkloadKind, max_workers: u64, batch_ms: u64) -> WorkloadPlan {
     let io_tasks = 16u64.max(2 * max_workers);
     match kind {
         WorkloadKind::Cpu => WorkloadPlan {
