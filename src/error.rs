@@ -70,6 +70,22 @@ pub enum Error {
         /// What the model produced.
         got: u64,
     },
+    /// A batch of an in-process model ran past its deadline: a task of a user's workload does
+    /// not return, and no thread can be stopped, so the run stops.
+    #[error(
+        "{} did not finish within {after_s:.1} s; a thread of an in-process model cannot be stopped, so the run stops (the process models kill a hung worker at --task-timeout)",
+        match tasks.as_slice() {
+            [] => "a task of the batch".to_string(),
+            [t] => format!("task {t}"),
+            many => format!("tasks {}", many.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")),
+        }
+    )]
+    BatchHung {
+        /// The tasks running on a thread when the deadline passed.
+        tasks: Vec<u64>,
+        /// The deadline, seconds.
+        after_s: f64,
+    },
     /// A task of a user's workload panicked (caught: the pool or worker that ran it lives on).
     #[error("task {task} of {workload} panicked: {message}")]
     TaskPanicked {

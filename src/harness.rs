@@ -27,8 +27,9 @@
 //! does). CPython's models cannot run Rust code and are skipped with a notice.
 //!
 //! What this does not do: it does not parse criterion's options (only `--bench`, `--list` and
-//! one filter), and a task that never returns in an in-process model (threads, pools, async,
-//! gil) cannot be stopped: only the process models enforce a task timeout.
+//! one filter), and it cannot stop a task that never returns in an in-process model (threads,
+//! pools, async, gil): the run notices the batch is overdue, names the task and stops, but the
+//! thread runs on until the program exits. The process models kill such a worker.
 
 use crate::error::{Error, Result};
 use crate::exec::ModelContext;
@@ -64,6 +65,7 @@ pub struct Harness {
     samples: Option<usize>,
     preset: Option<Preset>,
     out: Option<PathBuf>,
+    task_timeout: Option<Duration>,
 }
 
 impl Default for Harness {
@@ -85,6 +87,7 @@ impl Harness {
             samples: None,
             preset: None,
             out: None,
+            task_timeout: None,
         }
     }
 
@@ -189,6 +192,15 @@ impl Harness {
         self
     }
 
+    /// How long one task may run (default: 5 s + 10 × the task's time in the sequential
+    /// reference). A process model kills a worker whose task runs longer; an in-process model
+    /// cannot stop a thread, so the run stops with an error naming the task once the batch is
+    /// past this plus ten times the sequential batch.
+    pub fn task_timeout(mut self, timeout: Duration) -> Self {
+        self.task_timeout = Some(timeout);
+        self
+    }
+
     /// The folder for results and the report when `PARBENCH_OUT` is not set (default:
     /// `reports/<host>/`).
     pub fn out(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -242,6 +254,7 @@ impl Harness {
             samples: self.samples,
             preset: self.preset,
             builtins: self.builtins,
+            task_timeout: self.task_timeout,
         };
         let config = match plan.config(&machine, &kinds, filter.as_deref()) {
             Ok(c) => c,
@@ -342,6 +355,7 @@ struct Plan {
     samples: Option<usize>,
     preset: Option<Preset>,
     builtins: Vec<WorkloadKind>,
+    task_timeout: Option<Duration>,
 }
 
 impl Plan {
@@ -393,6 +407,9 @@ impl Plan {
             .collect();
         if let Some(s) = self.samples {
             c.samples = s;
+        }
+        if let Some(t) = self.task_timeout {
+            c.task_timeout_s = Some(t.as_secs_f64());
         }
         c.per_workload = Vec::new();
         c.validate()?;

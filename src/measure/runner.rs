@@ -235,6 +235,63 @@ pub fn run(
     Ok(results)
 }
 
+/// Runs the batches of in-process models on users' workloads on a thread of its own, so that a
+/// task that never returns cannot hold the run: the runner waits for the batch with a deadline.
+/// (parbench's own tasks are bounded by construction and keep running on the calling thread.)
+struct Watched {
+    jobs: crossbeam_channel::Sender<(Box<dyn Executor>, CellSpec)>,
+    done: crossbeam_channel::Receiver<(Box<dyn Executor>, Result<Measured>)>,
+}
+
+impl Watched {
+    fn start() -> Result<Watched> {
+        let (jobs, jobs_rx) = crossbeam_channel::unbounded::<(Box<dyn Executor>, CellSpec)>();
+        let (done_tx, done) = crossbeam_channel::unbounded();
+        crate::spawn::thread("parbench-batch", None, move || {
+            for (mut exec, cell) in jobs_rx {
+                let m = measure_once(exec.as_mut(), &cell);
+                if done_tx.send((exec, m)).is_err() {
+                    break;
+                }
+            }
+        })?;
+        Ok(Watched { jobs, done })
+    }
+
+    /// Measures one batch of `cell` by `exec`, or [`Error::BatchHung`] after `deadline` (then
+    /// the executor and this thread are lost: stop the run).
+    fn measure(
+        &self,
+        exec: Box<dyn Executor>,
+        cell: &CellSpec,
+        deadline: Duration,
+    ) -> std::result::Result<(Box<dyn Executor>, Result<Measured>), Error> {
+        self.jobs
+            .send((exec, *cell))
+            .expect("the batch thread lives while jobs come");
+        let until = Instant::now() + deadline;
+        loop {
+            // Wake up now and then for a signal: Ctrl-C must not wait for a hung batch.
+            let wait = until
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(100));
+            match self.done.recv_timeout(wait) {
+                Ok(done) => return Ok(done),
+                Err(_) if crate::interrupt::requested().is_some() => {
+                    crate::interrupt::check()?;
+                }
+                Err(_) if Instant::now() >= until => {
+                    return Err(Error::BatchHung {
+                        tasks: crate::workload::user::running_tasks(),
+                        after_s: deadline.as_secs_f64(),
+                    });
+                }
+                Err(_) => {}
+            }
+        }
+    }
+}
+
 /// Starts the executor of `cell`: for `tcp-echo` an echo server of the model's design with N
 /// client connections ([`crate::net::EchoServer`]), otherwise the model with N workers.
 pub fn start_cell(cell: &CellSpec, ctx: &ModelContext) -> Result<Box<dyn Executor>> {
@@ -341,6 +398,7 @@ fn measure_all(
     };
     let start = |c: &CellSpec| start_cell(c, ctx);
     let mut executors: HashMap<(ModelKind, usize, bool), Box<dyn Executor>> = HashMap::new();
+    let mut watched: Option<Watched> = None;
     let mut startup: HashMap<(ModelKind, usize, bool), f64> = HashMap::new();
     for c in cells {
         if let Entry::Vacant(slot) = executors.entry(key_of(c)) {
@@ -388,9 +446,9 @@ fn measure_all(
             crate::interrupt::check()?;
             let key = key_of(cell);
             // After a skipped failure the cell's executor was dropped: start a fresh one.
-            let exec = match executors.entry(key) {
-                Entry::Occupied(e) => Ok(e.into_mut()),
-                Entry::Vacant(slot) => start(cell).map(|e| slot.insert(e)),
+            let exec = match executors.remove(&key) {
+                Some(e) => Ok(e),
+                None => start(cell),
             };
             // Cool-down, untimed: lets the previous cell's threads go idle and the kernel's
             // per-core load averages decay, so its leftovers do not steer where this cell's
@@ -398,10 +456,40 @@ fn measure_all(
             if config.settle_ms > 0 {
                 std::thread::sleep(Duration::from_millis(config.settle_ms));
             }
-            let timeout = task_timeout(config, task_s[&cell.workload.spec.kind()]);
-            let outcome = exec.and_then(|exec| {
+            let expected_task_s = task_s[&cell.workload.spec.kind()];
+            let timeout = task_timeout(config, expected_task_s);
+            let user = matches!(cell.workload.spec, crate::workload::WorkloadSpec::User(_));
+            let outcome = exec.and_then(|mut exec| {
                 exec.set_task_timeout(timeout);
-                let m = measure_once(exec.as_mut(), cell)?;
+                let m = if user && !cell.model.uses_processes() {
+                    if watched.is_none() {
+                        watched = Some(Watched::start()?);
+                    }
+                    let w = watched.as_ref().expect("just started");
+                    // Ten times the sequential batch, beyond the task timeout: generous, and
+                    // bounded.
+                    let deadline = timeout
+                        + Duration::from_secs_f64(
+                            (10.0 * expected_task_s * cell.workload.tasks as f64).min(1e7),
+                        );
+                    match w.measure(exec, cell, deadline) {
+                        Ok((back, m)) => {
+                            exec = back;
+                            let m = m?;
+                            executors.insert(key, exec);
+                            m
+                        }
+                        Err(e) => {
+                            // The batch thread and the executor are stuck for good.
+                            watched = None;
+                            return Err(e);
+                        }
+                    }
+                } else {
+                    let m = measure_once(exec.as_mut(), cell)?;
+                    executors.insert(key, exec);
+                    m
+                };
                 // A user's task that panicked returned a checksum of its own: say what it was.
                 no_panic()?;
                 if m.checksum != raw[i].expected_checksum {
@@ -424,7 +512,14 @@ fn measure_all(
                     // them) before anything else.
                     executors.remove(&key);
                     let e = in_cell(cell, e);
-                    if config.on_error == OnError::Stop || matches!(e, Error::Interrupted { .. }) {
+                    // A hung batch keeps a thread busy for good: no cell after it would be
+                    // measured fairly.
+                    if config.on_error == OnError::Stop
+                        || matches!(
+                            e.root(),
+                            Error::Interrupted { .. } | Error::BatchHung { .. }
+                        )
+                    {
                         return Err(e);
                     }
                     observer.notice(&format!("{e}; cell skipped (--on-error skip)"));

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// What a user workload's tasks do, which decides how the models run them.
@@ -122,7 +123,10 @@ pub(crate) fn guarded(name: &str, task: u64, f: impl FnOnce() -> u64) -> u64 {
 /// Runs `f` for task `task` of `name`; `None` if it panicked (the panic is kept).
 fn caught<T>(name: &str, task: u64, f: impl FnOnce() -> T) -> Option<T> {
     let was = IN_TASK.replace(true);
+    let slot = SLOT.with(|s| s.0);
+    slot.store(task + 1, Ordering::Relaxed);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    slot.store(0, Ordering::Relaxed);
     IN_TASK.set(was);
     match outcome {
         Ok(v) => Some(v),
@@ -178,6 +182,64 @@ fn block_on(fut: TaskFuture) -> u64 {
         }
         slot.as_ref().expect("just set").1.block_on(fut)
     })
+}
+
+/// A thread's record of the user task it runs: 0 when none, else the task's index + 1. Slots
+/// are reused: a thread that ends hands its slot back.
+struct SlotGuard(&'static AtomicU64);
+
+impl SlotGuard {
+    fn take() -> SlotGuard {
+        let mut s = slots().lock().unwrap_or_else(|e| e.into_inner());
+        let slot = match s.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let slot: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
+                s.all.push(slot);
+                slot
+            }
+        };
+        SlotGuard(slot)
+    }
+}
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        self.0.store(0, Ordering::Relaxed);
+        slots()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .free
+            .push(self.0);
+    }
+}
+
+#[derive(Default)]
+struct Slots {
+    all: Vec<&'static AtomicU64>,
+    free: Vec<&'static AtomicU64>,
+}
+
+fn slots() -> &'static Mutex<Slots> {
+    static SLOTS: OnceLock<Mutex<Slots>> = OnceLock::new();
+    SLOTS.get_or_init(Default::default)
+}
+
+thread_local! {
+    static SLOT: SlotGuard = SlotGuard::take();
+}
+
+/// The indices of the user tasks running on some thread right now (a future that waits is not
+/// on a thread and not among them), smallest first: what a batch that does not end is stuck on.
+pub fn running_tasks() -> Vec<u64> {
+    let s = slots().lock().unwrap_or_else(|e| e.into_inner());
+    let mut tasks: Vec<u64> = s
+        .all
+        .iter()
+        .filter_map(|slot| slot.load(Ordering::Relaxed).checked_sub(1))
+        .collect();
+    tasks.sort_unstable();
+    tasks
 }
 
 /// A task of a user workload that panicked.
