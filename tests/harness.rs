@@ -98,7 +98,7 @@ fn bench(scenario: &str) -> parbench::Harness {
             quick(h.workload("hangs", |t| {
                 let main = std::thread::current().name() == Some("main");
                 let worker = std::env::args().nth(1).as_deref() == Some("worker");
-                if t == 2 && !main || t == 2 && worker {
+                if t == 2 && (!main || worker) {
                     loop {
                         std::thread::sleep(Duration::from_secs(3600));
                     }
