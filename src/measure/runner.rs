@@ -235,9 +235,10 @@ pub fn run(
     Ok(results)
 }
 
-/// Runs the batches of in-process models on users' workloads on a thread of its own, so that a
-/// task that never returns cannot hold the run: the runner waits for the batch with a deadline.
-/// (parbench's own tasks are bounded by construction and keep running on the calling thread.)
+/// Runs the batches of in-process models on a thread of its own, so that a user's task that
+/// never returns cannot hold the run: the runner waits for the batch with a deadline. Every
+/// workload's in-process batches run here alike, so users' and parbench's own are measured the
+/// same way (the process models supervise their workers themselves and run on the caller).
 struct Watched {
     jobs: crossbeam_channel::Sender<(Box<dyn Executor>, CellSpec)>,
     done: crossbeam_channel::Receiver<(Box<dyn Executor>, Result<Measured>)>,
@@ -458,10 +459,13 @@ fn measure_all(
             }
             let expected_task_s = task_s[&cell.workload.spec.kind()];
             let timeout = task_timeout(config, expected_task_s);
-            let user = matches!(cell.workload.spec, crate::workload::WorkloadSpec::User(_));
+            // In-process batches run on the watched thread (every workload alike, so a user's
+            // workload and parbench's own are measured the same way).
+            let watch =
+                !cell.model.uses_processes() && cell.workload.spec.kind() != WorkloadKind::TcpEcho;
             let outcome = exec.and_then(|mut exec| {
                 exec.set_task_timeout(timeout);
-                let m = if user && !cell.model.uses_processes() {
+                let m = if watch {
                     if watched.is_none() {
                         watched = Some(Watched::start()?);
                     }

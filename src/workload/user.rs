@@ -12,7 +12,6 @@
 //! to report ([`take_panic`]). This module does not time anything.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -107,8 +106,6 @@ impl UserRef {
 pub const PANICKED: u64 = 0xDEAD_0000_DEAD_0000;
 
 thread_local! {
-    /// Set while a user task runs on this thread, so the panic hook leaves its panic to us.
-    static IN_TASK: Cell<bool> = const { Cell::new(false) };
     /// A runtime per thread for async workloads run outside the async models, with the pid
     /// that built it (a forked child builds its own).
     static RUNTIME: std::cell::RefCell<Option<(u32, tokio::runtime::Runtime)>> =
@@ -122,12 +119,11 @@ pub(crate) fn guarded(name: &str, task: u64, f: impl FnOnce() -> u64) -> u64 {
 
 /// Runs `f` for task `task` of `name`; `None` if it panicked (the panic is kept).
 fn caught<T>(name: &str, task: u64, f: impl FnOnce() -> T) -> Option<T> {
-    let was = IN_TASK.replace(true);
     let slot = SLOT.with(|s| s.0);
+    let was = slot.load(Ordering::Relaxed);
     slot.store(task + 1, Ordering::Relaxed);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    slot.store(0, Ordering::Relaxed);
-    IN_TASK.set(was);
+    slot.store(was, Ordering::Relaxed);
     match outcome {
         Ok(v) => Some(v),
         Err(payload) => {
@@ -274,7 +270,7 @@ pub fn take_panic() -> Option<TaskPanic> {
 
 /// Whether the calling thread is running a user task now (the panic hook stays quiet then).
 pub fn in_task() -> bool {
-    IN_TASK.get()
+    SLOT.with(|s| s.0.load(Ordering::Relaxed) != 0)
 }
 
 fn registry() -> &'static Mutex<HashMap<&'static str, UserRef>> {
