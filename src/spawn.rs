@@ -6,8 +6,9 @@
 //! - `rayon_pool` routes a rayon pool's threads through the same start;
 //! - `catch_refused` turns the panic a library raises when the OS refuses it a thread (tokio's
 //!   "OS can't spawn worker thread") into an error, without the panic message on stderr;
-//! - `PARBENCH_THREAD_FAULT=<k>` ([`FAULT_ENV`]) makes the k-th thread start of this process fail
-//!   as the OS would (EAGAIN), to test that path; tokio runtimes count their worker threads.
+//! - `PARBENCH_THREAD_FAULT=<k>` ([`FAULT_ENV`]) makes the k-th thread start of a model in this
+//!   process fail as the OS would (EAGAIN), to test that path; tokio runtimes count their worker
+//!   threads, the runner's own threads do not count.
 //!
 //! What this cannot catch: std maps each new thread a signal stack inside the new thread, and if
 //! that mapping fails (`vm.max_map_count` exhausted) std aborts the process before any of our code
@@ -70,6 +71,16 @@ where
     builder(name, stack_size)
         .spawn(f)
         .map_err(|e| refused(name, e))
+}
+
+/// Starts one of the runner's own threads (not a model's): as [`thread`], but not counted by
+/// the fault switch, whose k-th start is a model's.
+pub(crate) fn helper<F, T>(name: &str, f: F) -> Result<JoinHandle<T>>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    builder(name, None).spawn(f).map_err(|e| refused(name, e))
 }
 
 /// As [`thread`], inside a [`std::thread::scope`].

@@ -248,7 +248,7 @@ impl Watched {
     fn start() -> Result<Watched> {
         let (jobs, jobs_rx) = crossbeam_channel::unbounded::<(Box<dyn Executor>, CellSpec)>();
         let (done_tx, done) = crossbeam_channel::unbounded();
-        crate::spawn::thread("parbench-batch", None, move || {
+        crate::spawn::helper("parbench-batch", move || {
             for (mut exec, cell) in jobs_rx {
                 let m = measure_once(exec.as_mut(), &cell);
                 if done_tx.send((exec, m)).is_err() {
