@@ -8,7 +8,6 @@
 
 use parbench::chart::render::Format;
 use parbench::export::fmt_duration;
-use parbench::export::table::results_table;
 use parbench::machine::MachineInfo;
 use parbench::model::ModelContext;
 use parbench::plan::preset_from_env;
@@ -88,14 +87,8 @@ fn sweep() -> anyhow::Result<()> {
     }
     .measure()?;
     let took = t0.elapsed();
-    print!("{}", results_table(&measured.results));
-    let report = measured.report(Format::Png)?;
-    println!();
-    for a in &report.analyses {
-        for (_, v) in parbench::export::verdicts::sentences(a) {
-            println!("{v}");
-        }
-    }
+    measured.print_results();
+    let report = measured.report_and_verdicts(Format::Png)?;
     print_criterion_comparison(&measured.results);
     println!(
         "\nparbench sweep: measured in {:.0} s; report in {} ({} files): {}",

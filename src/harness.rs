@@ -292,20 +292,13 @@ impl Harness {
             Ok(m) => m,
             Err(e) => return fail(&e),
         };
-        print!("{}", crate::export::table::results_table(&measured.results));
-        let report = match measured.report(crate::chart::render::Format::Png) {
+        measured.print_results();
+        let report = match measured.report_and_verdicts(crate::chart::render::Format::Png) {
             Ok(r) => r,
             Err(e) => return fail(&e),
         };
-        println!();
-        for a in &report.analyses {
-            for (_, v) in crate::export::verdicts::sentences(a) {
-                println!("{v}");
-            }
-        }
         eprintln!(
-            "parbench: results in {}; report ({} files) in {}; open {}",
-            measured.sink.run_file.display(),
+            "parbench: report ({} files) in {}; open {}",
             report.files.len(),
             dir.display(),
             dir.join("summary.md").display()

@@ -10,7 +10,7 @@ use cli::{
     RunArgs,
 };
 use parbench::chart::render::Format;
-use parbench::export::table::{machine_table, results_table};
+use parbench::export::table::machine_table;
 use parbench::machine::MachineInfo;
 use parbench::model::ModelContext;
 use parbench::plan::{Overrides, build_config};
@@ -178,18 +178,12 @@ fn measure(
     }
     .measure()?;
     let (results, sink) = (&measured.results, &measured.sink);
-    print!("{}", results_table(results));
-    eprintln!(
-        "parbench: results written to {} and {}",
-        sink.run_file.display(),
-        sink.latest_file.display()
-    );
+    measured.print_results();
     if report {
         let t0 = std::time::Instant::now();
         let rep = measured
-            .report(format)
+            .report_and_verdicts(format)
             .context("the results are saved, but the report failed")?;
-        print_verdicts(&rep);
         eprintln!(
             "parbench: report ({} files, {:.2} s) in {}; open {}",
             rep.files.len(),
@@ -231,15 +225,6 @@ fn baseline(args: BaselineArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_verdicts(rep: &parbench::report::Report) {
-    println!();
-    for a in &rep.analyses {
-        for (_, v) in parbench::export::verdicts::sentences(a) {
-            println!("{v}");
-        }
-    }
-}
-
 fn report(args: ReportArgs) -> anyhow::Result<()> {
     let runs = args
         .files
@@ -258,7 +243,7 @@ fn report(args: ReportArgs) -> anyhow::Result<()> {
     }
     let t0 = std::time::Instant::now();
     let rep = write_report(&runs, &args.files, &out, args.format)?;
-    print_verdicts(&rep);
+    parbench::session::print_verdicts(&rep);
     eprintln!(
         "parbench: wrote {} files in {:.2} s to {}",
         rep.files.len(),

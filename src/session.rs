@@ -15,6 +15,16 @@ use crate::result::RunResults;
 use crate::store::ResultSink;
 use std::path::{Path, PathBuf};
 
+/// Prints every verdict of `report` on stdout, after a blank line.
+pub fn print_verdicts(report: &Report) {
+    println!();
+    for a in &report.analyses {
+        for (_, v) in crate::export::verdicts::sentences(a) {
+            println!("{v}");
+        }
+    }
+}
+
 /// What to measure, where to save it, and how to name it on the console.
 #[derive(Clone, Debug)]
 pub struct Session<'a> {
@@ -84,6 +94,24 @@ impl Session<'_> {
 }
 
 impl Measured {
+    /// Prints what the console shows of a run: the results table on stdout and where they are
+    /// saved on stderr.
+    pub fn print_results(&self) {
+        print!("{}", crate::export::table::results_table(&self.results));
+        eprintln!(
+            "parbench: results written to {} and {}",
+            self.sink.run_file.display(),
+            self.sink.latest_file.display()
+        );
+    }
+
+    /// Writes the report (see [`Measured::report`]) and prints its verdicts on stdout.
+    pub fn report_and_verdicts(&self, format: Format) -> Result<Report> {
+        let report = self.report(format)?;
+        print_verdicts(&report);
+        Ok(report)
+    }
+
     /// Writes the report (charts, `analysis.json`, `summary.md`) beside the results.
     pub fn report(&self, format: Format) -> Result<Report> {
         write_report(
