@@ -109,6 +109,8 @@ pub enum Verdict {
     Scaling {
         /// The workload.
         workload: WorkloadKind,
+        /// How its verdict opens ("CPU-bound"), from the workload.
+        title: String,
         /// How the best model scales.
         best: ModelScaling,
         /// The ideal speedup at its peak, where one is known.
@@ -253,8 +255,10 @@ fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> 
                 workers: best.peak_workers,
             };
             let m = &r.machine;
+            let cell = r.cells.iter().find(|c| c.workload == workload)?;
             Some(Verdict::Scaling {
                 workload,
+                title: cell.params.reading().title(),
                 best: best.clone(),
                 ideal_speedup: r
                     .cells

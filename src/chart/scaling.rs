@@ -5,7 +5,7 @@
 use super::{Figure, Panel, Point, Series, YAxis, core_markers, machine_line, model_color};
 use crate::model::ModelKind;
 use crate::result::{CellResult, RunResults};
-use crate::workload::{WorkloadKind, WorkloadSpec};
+use crate::workload::WorkloadKind;
 
 /// What a panel plots of each cell.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -117,10 +117,10 @@ fn ideal_series(cells: &[&CellResult], metric: Plotted) -> Option<Series> {
             let y = match metric {
                 Plotted::Speedup => cell.ideal_speedup?,
                 Plotted::Efficiency => cell.ideal_speedup? / n as f64,
-                Plotted::Time => match first.params {
-                    WorkloadSpec::Io { .. } => cell.ideal_s?,
-                    _ => return None,
-                },
+                Plotted::Time if first.params.reading().ideal_label(true).is_some() => {
+                    cell.ideal_s?
+                }
+                Plotted::Time => return None,
                 Plotted::PerTask | Plotted::Throughput | Plotted::P99 => return None,
             };
             Some(Point {
@@ -131,11 +131,12 @@ fn ideal_series(cells: &[&CellResult], metric: Plotted) -> Option<Series> {
         })
         .collect();
     (!points.is_empty()).then(|| Series {
-        name: match (metric, first.params) {
-            (Plotted::Time, _) => "ideal ceil(T/N)×sleep".into(),
-            (_, WorkloadSpec::Cpu { .. }) => "ideal (bounded by cores)".into(),
-            _ => "ideal".into(),
-        },
+        name: first
+            .params
+            .reading()
+            .ideal_label(metric == Plotted::Time)
+            .unwrap_or("ideal")
+            .into(),
         color: usize::MAX,
         points,
         reference: true,

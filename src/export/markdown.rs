@@ -5,7 +5,7 @@ use super::fmt_duration;
 use crate::analysis::Analysis;
 use crate::format::run_names;
 use crate::result::RunResults;
-use crate::workload::WorkloadKind;
+use crate::workload::{Column, WorkloadKind};
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -104,15 +104,11 @@ fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
         "| model | N | median | 95% CI of median | speedup | efficiency | ideal | CPU time | start-up |\n|---|---:|---:|---|---:|---:|---:|---:|---:|\n",
     );
     for c in r.cells.iter().filter(|c| c.workload == workload) {
-        let ideal = match workload {
-            WorkloadKind::Io | WorkloadKind::Mixed => c.ideal_s.map(fmt_duration),
-            WorkloadKind::Cpu => c.ideal_speedup.map(|v| format!("{v:.2}×")),
-            WorkloadKind::Noop => Some(format!("{} / task", fmt_duration(c.per_task_s))),
-            WorkloadKind::TcpEcho => None,
-            WorkloadKind::User(_) => c
-                .ideal_s
-                .map(fmt_duration)
-                .or_else(|| c.ideal_speedup.map(|v| format!("{v:.2}×"))),
+        let ideal = match c.params.reading().column() {
+            Column::IdealTime => c.ideal_s.map(fmt_duration),
+            Column::IdealSpeedup => c.ideal_speedup.map(|v| format!("{v:.2}×")),
+            Column::PerTask => Some(format!("{} / task", fmt_duration(c.per_task_s))),
+            Column::Network => None,
         };
         let _ = writeln!(
             s,

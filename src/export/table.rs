@@ -4,7 +4,7 @@
 use super::fmt_duration;
 use crate::machine::MachineInfo;
 use crate::result::{CellResult, RunResults};
-use crate::workload::WorkloadKind;
+use crate::workload::{Column, WorkloadKind};
 use std::fmt::Write;
 
 /// The machine as `key: value` lines.
@@ -62,15 +62,12 @@ pub fn results_table(r: &RunResults) -> String {
             first.ci_level * 100.0,
             if r.complete { "" } else { "; INCOMPLETE run" }
         );
-        let timed = kind.computes() || first.ideal_s.is_none();
-        let extra = match kind {
-            WorkloadKind::Cpu => format!("{:>7}", "ideal"),
-            WorkloadKind::User(_) if timed => format!("{:>7}", "ideal"),
-            WorkloadKind::Io | WorkloadKind::Mixed | WorkloadKind::User(_) => {
-                format!("{:>10} {:>10}", "ideal", "overhead")
-            }
-            WorkloadKind::Noop => format!("{:>10}", "per task"),
-            WorkloadKind::TcpEcho => format!(
+        let column = first.params.reading().column();
+        let extra = match column {
+            Column::IdealSpeedup => format!("{:>7}", "ideal"),
+            Column::IdealTime => format!("{:>10} {:>10}", "ideal", "overhead"),
+            Column::PerTask => format!("{:>10}", "per task"),
+            Column::Network => format!(
                 "{:>11} {:>9} {:>9} {:>9} {:>10}",
                 "rt/s", "p50", "p99", "p99.9", "srv cpu/rt"
             ),
@@ -86,18 +83,17 @@ pub fn results_table(r: &RunResults) -> String {
                 fmt_duration(c.median_ci_s[0]),
                 fmt_duration(c.median_ci_s[1])
             );
-            let extra = match kind {
-                WorkloadKind::Cpu => format!("{:>7}", opt(c.ideal_speedup, |v| format!("{v:.2}×"))),
-                WorkloadKind::User(_) if timed => {
+            let extra = match column {
+                Column::IdealSpeedup => {
                     format!("{:>7}", opt(c.ideal_speedup, |v| format!("{v:.2}×")))
                 }
-                WorkloadKind::Io | WorkloadKind::Mixed | WorkloadKind::User(_) => format!(
+                Column::IdealTime => format!(
                     "{:>10} {:>10}",
                     opt(c.ideal_s, fmt_duration),
                     opt(c.overhead_s, fmt_duration)
                 ),
-                WorkloadKind::Noop => format!("{:>10}", fmt_duration(c.per_task_s)),
-                WorkloadKind::TcpEcho => match &c.net {
+                Column::PerTask => format!("{:>10}", fmt_duration(c.per_task_s)),
+                Column::Network => match &c.net {
                     Some(n) => format!(
                         "{:>11} {:>9} {:>9} {:>9} {:>10}",
                         format!("{:.0}", n.round_trips_per_s),

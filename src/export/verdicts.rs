@@ -62,16 +62,11 @@ pub fn sentence(v: &Verdict) -> String {
         ),
         Verdict::Scaling {
             workload,
+            title: label,
             best,
             ideal_speedup,
             cores,
         } => {
-            let label = match workload {
-                WorkloadKind::Cpu => "CPU-bound",
-                WorkloadKind::Io => "IO-bound",
-                WorkloadKind::User(u) => u.name(),
-                _ => "Mixed compute + wait",
-            };
             let ideal =
                 ideal_speedup.map_or(String::new(), |i| format!(" against an ideal of {i:.2}×"));
             let (max_n, at_max) = best.max_workers;

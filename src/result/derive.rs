@@ -6,7 +6,7 @@ use super::{CellResult, NetMetrics};
 use crate::model::ModelKind;
 use crate::plan::CellKey;
 use crate::stats::{speedup, summarize};
-use crate::workload::{WorkloadKind, WorkloadSpec};
+use crate::workload::{Batch, WorkloadKind, WorkloadSpec};
 
 /// Raw `tcp-echo` measurements of a cell.
 #[derive(Clone, Debug)]
@@ -180,35 +180,13 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
                 .concurrent_compute(workers, physical_cores)
                 .min(c.tasks as usize)
                 .max(1);
-            let (ideal_s, ideal_speedup) = match c.params {
-                WorkloadSpec::Io { sleep_ms } => {
-                    let batches = c.tasks.div_ceil(waits) as f64;
-                    let ideal = batches * sleep_ms as f64 / 1000.0;
-                    (Some(ideal), Some(c.tasks as f64 / batches))
-                }
-                WorkloadSpec::Cpu { .. } => (None, Some(computes as f64)),
-                WorkloadSpec::Mixed { cpu_ms, io_ms, .. } => {
-                    // Bounded by the cores (all compute spread over `computes` of them) and by
-                    // the waves of tasks that can be in flight at once.
-                    let (cpu, io, t) = (cpu_ms as f64 / 1000.0, io_ms as f64 / 1000.0, c.tasks);
-                    let by_cores = t as f64 * cpu / computes as f64;
-                    let by_waves = t.div_ceil(waits.min(workers as u64).max(1)) as f64 * (cpu + io);
-                    let by_waves = if waits >= t { cpu + io } else { by_waves };
-                    let ideal = by_cores.max(by_waves);
-                    (Some(ideal), Some(t as f64 * (cpu + io) / ideal))
-                }
-                // A user's compute is bounded by the cores like the multiply loop; a task that
-                // waits, with a time known by construction, like the sleep.
-                WorkloadSpec::User(u) => match (u.shape(), u.nominal_task_s()) {
-                    (crate::workload::Shape::Compute, _) => (None, Some(computes as f64)),
-                    (_, Some(task_s)) => {
-                        let batches = c.tasks.div_ceil(waits) as f64;
-                        (Some(batches * task_s), Some(c.tasks as f64 / batches))
-                    }
-                    (_, None) => (None, None),
-                },
-                WorkloadSpec::Noop | WorkloadSpec::TcpEcho { .. } => (None, None),
-            };
+            let ideal = c.params.reading().ideal(&Batch {
+                tasks: c.tasks,
+                waits,
+                computes,
+                workers,
+            });
+            let (ideal_s, ideal_speedup) = (ideal.time_s, ideal.speedup);
             Some(CellResult {
                 workload: kind,
                 params: c.params,

@@ -5,7 +5,7 @@
 //! or reduced to a closed form, and `black_box` on the step number keeps the optimizer from
 //! reasoning about the sequence at all. It does no IO and takes no locks.
 
-use super::{TaskHooks, Workload, mix};
+use super::{Batch, Column, Ideal, Reading, TaskHooks, Workload, mix};
 use std::hint::black_box;
 
 /// Steps between two [`TaskHooks::check`] calls in [`MultiplyLoop::run_hooked`]: about 10–25 µs
@@ -60,6 +60,28 @@ impl Workload for MultiplyLoop {
             acc = acc.wrapping_mul(black_box(i) | 1) ^ seed;
         }
         black_box(acc)
+    }
+}
+
+impl Reading for MultiplyLoop {
+    fn describe(&self, tasks: u64) -> String {
+        format!("{tasks} tasks × {} multiplies", self.iterations)
+    }
+    /// Bounded by the cores the model lets compute at once.
+    fn ideal(&self, b: &Batch) -> Ideal {
+        Ideal {
+            time_s: None,
+            speedup: Some(b.computes as f64),
+        }
+    }
+    fn column(&self) -> Column {
+        Column::IdealSpeedup
+    }
+    fn title(&self) -> String {
+        "CPU-bound".into()
+    }
+    fn ideal_label(&self, time: bool) -> Option<&'static str> {
+        (!time).then_some("ideal (bounded by cores)")
     }
 }
 

@@ -2,7 +2,7 @@
 //! `time.sleep(2)` does. The thread is parked by the OS for the whole time and uses no CPU.
 //! Real sockets are a separate workload (not here).
 
-use super::{Workload, mix};
+use super::{Batch, Column, Ideal, Reading, Workload, mix};
 use std::time::Duration;
 
 /// Salt so an io task's checksum differs from a noop task's with the same index.
@@ -31,6 +31,29 @@ impl Workload for SleepIo {
 
     fn expected_checksum(&self, task: u64) -> u64 {
         mix(task ^ SALT)
+    }
+}
+
+impl Reading for SleepIo {
+    fn describe(&self, tasks: u64) -> String {
+        format!("{tasks} tasks × {} ms sleep", self.sleep.as_millis())
+    }
+    /// Waves of sleeps: `ceil(tasks / waits) × sleep`.
+    fn ideal(&self, b: &Batch) -> Ideal {
+        Ideal::waves(b.tasks, b.waits, self.sleep.as_secs_f64())
+    }
+    fn column(&self) -> Column {
+        Column::IdealTime
+    }
+    fn title(&self) -> String {
+        "IO-bound".into()
+    }
+    fn ideal_label(&self, time: bool) -> Option<&'static str> {
+        Some(if time {
+            "ideal ceil(T/N)×sleep"
+        } else {
+            "ideal"
+        })
     }
 }
 

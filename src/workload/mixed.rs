@@ -3,7 +3,9 @@
 //! parses, then waits on a database. It is what `parbench advise` measures. Calibration (turning
 //! milliseconds into iterations) is timing, so it lives in `measure::calibrate`, not here.
 
-use super::{MultiplyLoop, NoHooks, TaskHooks, Workload, combine, mix};
+use super::{
+    Batch, Column, Ideal, MultiplyLoop, NoHooks, Reading, TaskHooks, Workload, combine, mix,
+};
 use std::time::Duration;
 
 /// Salt so the sleep half of a mixed task has its own checksum.
@@ -53,6 +55,49 @@ impl Workload for MixedTask {
 
     fn expected_checksum(&self, task: u64) -> u64 {
         combine(self.compute.run_task(task), Self::io_checksum(task))
+    }
+}
+
+/// A mixed workload's parameters, for reading its results.
+#[derive(Clone, Copy, Debug)]
+pub struct MixedSpec {
+    /// The compute time asked for, milliseconds.
+    pub cpu_ms: u64,
+    /// The sleep per task, milliseconds.
+    pub io_ms: u64,
+    /// Multiply steps per task, from calibration.
+    pub iterations: u64,
+}
+
+impl Reading for MixedSpec {
+    fn describe(&self, tasks: u64) -> String {
+        format!(
+            "{tasks} tasks × ({} ms compute = {} multiplies, then {} ms sleep)",
+            self.cpu_ms, self.iterations, self.io_ms
+        )
+    }
+    /// Bounded by the cores (all compute spread over those that may compute at once) and by
+    /// the waves of tasks that can be in flight at once.
+    fn ideal(&self, b: &Batch) -> Ideal {
+        let (cpu, io, t) = (
+            self.cpu_ms as f64 / 1000.0,
+            self.io_ms as f64 / 1000.0,
+            b.tasks,
+        );
+        let by_cores = t as f64 * cpu / b.computes as f64;
+        let by_waves = t.div_ceil(b.waits.min(b.workers as u64).max(1)) as f64 * (cpu + io);
+        let by_waves = if b.waits >= t { cpu + io } else { by_waves };
+        let ideal = by_cores.max(by_waves);
+        Ideal {
+            time_s: Some(ideal),
+            speedup: Some(t as f64 * (cpu + io) / ideal),
+        }
+    }
+    fn column(&self) -> Column {
+        Column::IdealTime
+    }
+    fn title(&self) -> String {
+        "Mixed compute + wait".into()
     }
 }
 

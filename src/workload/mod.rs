@@ -35,6 +35,73 @@ pub trait Workload {
     }
 }
 
+/// How a workload's results are read: what a batch is, the ideal a model could reach, what
+/// tables show beside the measured, and what its verdict is called. One implementation per
+/// workload, in its own file; results, tables, charts and verdicts ask this instead of
+/// matching on the workload.
+pub trait Reading {
+    /// A batch in words: "12 tasks × 10000000 multiplies".
+    fn describe(&self, tasks: u64) -> String;
+    /// The ideal of a batch run by a model that lets `b.waits` tasks wait and `b.computes`
+    /// compute at once, where one is known.
+    fn ideal(&self, b: &Batch) -> Ideal;
+    /// The figure tables show beside each cell's median.
+    fn column(&self) -> Column;
+    /// How its verdict opens: "CPU-bound".
+    fn title(&self) -> String;
+    /// The legend of the dashed ideal line of a speedup chart (`time` false) or of a wall-time
+    /// chart (`time` true); `None`: no such line.
+    fn ideal_label(&self, time: bool) -> Option<&'static str> {
+        (!time).then_some("ideal")
+    }
+}
+
+/// A batch as [`Reading::ideal`] sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Batch {
+    /// Tasks in the batch.
+    pub tasks: u64,
+    /// Tasks that can wait (sleep) at once.
+    pub waits: u64,
+    /// Tasks that can compute at once.
+    pub computes: usize,
+    /// N.
+    pub workers: usize,
+}
+
+/// The ideal of a batch: its time and its speedup over one task after another.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Ideal {
+    /// Seconds, where the task's time is known by construction.
+    pub time_s: Option<f64>,
+    /// The speedup bound.
+    pub speedup: Option<f64>,
+}
+
+impl Ideal {
+    /// `tasks` tasks of `task_s` each, in waves of `waits` at once.
+    pub fn waves(tasks: u64, waits: u64, task_s: f64) -> Ideal {
+        let waves = tasks.div_ceil(waits.max(1)) as f64;
+        Ideal {
+            time_s: Some(waves * task_s),
+            speedup: Some(tasks as f64 / waves),
+        }
+    }
+}
+
+/// What tables show beside a cell's median.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// The ideal speedup.
+    IdealSpeedup,
+    /// The ideal time and the overhead over it.
+    IdealTime,
+    /// The median per task: what a model costs per task.
+    PerTask,
+    /// Round trips per second, latency percentiles and server CPU (`tcp-echo`).
+    Network,
+}
+
 /// Points inside a task where an execution model may step in. The simulated GIL uses them to
 /// hand its lock over between compute chunks and to release it around a blocking sleep; every
 /// other model runs tasks with [`NoHooks`]. Hooks never change a task's checksum.
@@ -237,24 +304,29 @@ impl WorkloadSpec {
         }
     }
 
-    /// "12 tasks × 10000000 multiplies", for tables and chart captions.
-    pub fn describe(&self, tasks: u64) -> String {
+    /// How this workload's results are read (see [`Reading`]).
+    pub fn reading(&self) -> Box<dyn Reading> {
         match *self {
-            WorkloadSpec::Cpu { iterations } => format!("{tasks} tasks × {iterations} multiplies"),
-            WorkloadSpec::Io { sleep_ms } => format!("{tasks} tasks × {sleep_ms} ms sleep"),
-            WorkloadSpec::Noop => format!("{tasks} empty tasks"),
+            WorkloadSpec::Cpu { iterations } => Box::new(MultiplyLoop::new(iterations)),
+            WorkloadSpec::Io { sleep_ms } => Box::new(SleepIo::new(sleep_ms)),
+            WorkloadSpec::Noop => Box::new(Noop),
             WorkloadSpec::Mixed {
                 cpu_ms,
                 io_ms,
                 iterations,
-            } => format!(
-                "{tasks} tasks × ({cpu_ms} ms compute = {iterations} multiplies, then {io_ms} ms sleep)"
-            ),
-            WorkloadSpec::TcpEcho { message_bytes } => {
-                format!("{tasks} round trips of {message_bytes} bytes over loopback")
-            }
-            WorkloadSpec::User(u) => format!("{tasks} tasks of {u}"),
+            } => Box::new(mixed::MixedSpec {
+                cpu_ms,
+                io_ms,
+                iterations,
+            }),
+            WorkloadSpec::TcpEcho { message_bytes } => Box::new(tcp_echo::Echo { message_bytes }),
+            WorkloadSpec::User(u) => Box::new(u),
         }
+    }
+
+    /// "12 tasks × 10000000 multiplies", for tables and chart captions.
+    pub fn describe(&self, tasks: u64) -> String {
+        self.reading().describe(tasks)
     }
 
     /// The time one task takes by construction, seconds, where the workload fixes it (`io`: the

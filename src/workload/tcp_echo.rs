@@ -3,7 +3,7 @@
 //! servers and the client that move these bytes over sockets are in [`crate::net`], which uses
 //! this module; nothing here does IO.
 
-use super::mix;
+use super::{Batch, Column, Ideal, Reading, mix};
 
 /// Salt of a round trip's checksum term.
 const SALT: u64 = 0x5EED_0000_0000_0050;
@@ -27,6 +27,32 @@ pub fn is_upper_of(sent: &[u8], reply: &[u8]) -> bool {
 /// The checksum term of a verified round trip.
 pub fn round_trip_checksum(index: u64) -> u64 {
     mix(index ^ SALT)
+}
+
+/// The `tcp-echo` workload's parameters, for reading its results.
+#[derive(Clone, Copy, Debug)]
+pub struct Echo {
+    /// Bytes per message.
+    pub message_bytes: u64,
+}
+
+impl Reading for Echo {
+    fn describe(&self, tasks: u64) -> String {
+        format!(
+            "{tasks} round trips of {} bytes over loopback",
+            self.message_bytes
+        )
+    }
+    /// None: what bounds it is the server design, which the results show.
+    fn ideal(&self, _: &Batch) -> Ideal {
+        Ideal::default()
+    }
+    fn column(&self) -> Column {
+        Column::Network
+    }
+    fn title(&self) -> String {
+        "TCP echo".into()
+    }
 }
 
 #[cfg(test)]

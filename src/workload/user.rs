@@ -11,6 +11,7 @@
 //! returns a checksum no task produces, and the panic's task and message are kept for the runner
 //! to report ([`take_panic`]). This module does not time anything.
 
+use super::{Batch, Column, Ideal, Reading};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
 use std::fmt;
@@ -400,6 +401,33 @@ impl<'de> Deserialize<'de> for UserRef {
         let f = UserFile::deserialize(d)?;
         check_name(&f.name).map_err(serde::de::Error::custom)?;
         Ok(by_name(&f.name, f.shape, f.nominal_task_s))
+    }
+}
+
+impl Reading for UserRef {
+    fn describe(&self, tasks: u64) -> String {
+        format!("{tasks} tasks of {self}")
+    }
+    /// Compute is bounded by the cores, like the multiply loop; a task that waits, with a time
+    /// known by construction ([`crate::Harness::task_time`]), by its waves, like the sleep.
+    fn ideal(&self, b: &Batch) -> Ideal {
+        match (self.shape(), self.nominal_task_s()) {
+            (Shape::Compute, _) => Ideal {
+                time_s: None,
+                speedup: Some(b.computes as f64),
+            },
+            (_, Some(task_s)) => Ideal::waves(b.tasks, b.waits, task_s),
+            (_, None) => Ideal::default(),
+        }
+    }
+    fn column(&self) -> Column {
+        match (self.shape(), self.nominal_task_s()) {
+            (Shape::Compute, _) | (_, None) => Column::IdealSpeedup,
+            _ => Column::IdealTime,
+        }
+    }
+    fn title(&self) -> String {
+        self.name().to_string()
     }
 }
 
