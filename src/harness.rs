@@ -210,7 +210,8 @@ impl Harness {
 
     /// Measures the workloads with this program's arguments (what `cargo bench` passes:
     /// `--bench`, and an optional filter that keeps the cells whose id, `workload/model/N`,
-    /// contains it; `--list` lists the cells) and exits: 0 when every cell was measured, 1 when
+    /// contains it; `--list` lists the cells; without `--bench`, as under `cargo test --benches`,
+    /// every cell runs once to check its checksums and nothing is kept) and exits: 0 when every cell was measured, 1 when
     /// a cell failed, 2 for bad input (a workload name, an unknown argument). Started as
     /// `<binary> worker` by a process model, it serves tasks instead.
     pub fn run(self) -> ! {
@@ -237,7 +238,11 @@ impl Harness {
         if args == ["worker"] {
             return crate::worker::worker_main();
         }
-        let (list, filter) = match parse_args(args) {
+        let Args {
+            bench,
+            list,
+            filter,
+        } = match parse_args(args) {
             Ok(a) => a,
             Err(e) => return fail(&e),
         };
@@ -256,7 +261,7 @@ impl Harness {
             builtins: self.builtins,
             task_timeout: self.task_timeout,
         };
-        let config = match plan.config(&machine, &kinds, filter.as_deref()) {
+        let mut config = match plan.config(&machine, &kinds, filter.as_deref()) {
             Ok(c) => c,
             Err(e) => return fail(&e),
         };
@@ -266,10 +271,29 @@ impl Harness {
             }
             return 0;
         }
-        let dir = std::env::var_os("PARBENCH_OUT")
-            .map(PathBuf::from)
-            .or(self.out)
-            .unwrap_or_else(|| Path::new("reports").join(&machine.host_slug));
+        // Without --bench (`cargo test --benches`, or the binary run by hand), as criterion does:
+        // every cell once, checksums checked, nothing kept.
+        let scratch = if bench {
+            None
+        } else {
+            (config.samples, config.warmup, config.settle_ms) = (1, 0, 0);
+            match tempfile::tempdir() {
+                Ok(d) => Some(d),
+                Err(io) => {
+                    return fail(&Error::Write {
+                        path: std::env::temp_dir(),
+                        io,
+                    });
+                }
+            }
+        };
+        let dir = match &scratch {
+            Some(d) => d.path().to_path_buf(),
+            None => std::env::var_os("PARBENCH_OUT")
+                .map(PathBuf::from)
+                .or(self.out)
+                .unwrap_or_else(|| Path::new("reports").join(&machine.host_slug)),
+        };
         let exe = match std::env::current_exe() {
             Ok(exe) => exe,
             Err(io) => {
@@ -292,6 +316,13 @@ impl Harness {
             Ok(m) => m,
             Err(e) => return fail(&e),
         };
+        if !bench {
+            eprintln!(
+                "parbench: test mode (no --bench): {} cells ran once, every checksum agrees; `cargo bench` measures",
+                measured.results.cells.len()
+            );
+            return 0;
+        }
         measured.print_results();
         let report = match measured.report_and_verdicts(crate::chart::render::Format::Png) {
             Ok(r) => r,
@@ -316,13 +347,23 @@ impl Harness {
     }
 }
 
-/// `--list` given, and the filter.
-fn parse_args(args: &[String]) -> Result<(bool, Option<String>)> {
-    let (mut list, mut filter) = (false, None);
+/// What the command line asks for.
+#[derive(Debug, Default, PartialEq)]
+struct Args {
+    /// `--bench`, which `cargo bench` passes: measure. Without it, test mode.
+    bench: bool,
+    /// `--list`: list the cells.
+    list: bool,
+    /// Keep the cells whose id contains this.
+    filter: Option<String>,
+}
+
+fn parse_args(args: &[String]) -> Result<Args> {
+    let (mut bench, mut list, mut filter) = (false, false, None);
     for a in args {
         match a.as_str() {
             // What cargo passes to every bench binary.
-            "--bench" => {}
+            "--bench" => bench = true,
             "--list" => list = true,
             s if s.starts_with('-') => {
                 return Err(Error::Config(format!(
@@ -337,7 +378,11 @@ fn parse_args(args: &[String]) -> Result<(bool, Option<String>)> {
             }
         }
     }
-    Ok((list, filter))
+    Ok(Args {
+        bench,
+        list,
+        filter,
+    })
 }
 
 /// What the builder set, turned into a run's plan.
@@ -467,12 +512,18 @@ mod tests {
     #[test]
     fn arguments_are_what_cargo_bench_passes() {
         let a = |v: &[&str]| parse_args(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(a(&["--bench"]).unwrap(), (false, None));
+        let args = |bench, list, filter: Option<&str>| Args {
+            bench,
+            list,
+            filter: filter.map(String::from),
+        };
+        assert_eq!(a(&["--bench"]).unwrap(), args(true, false, None));
         assert_eq!(
             a(&["--bench", "hash"]).unwrap(),
-            (false, Some("hash".into()))
+            args(true, false, Some("hash"))
         );
-        assert_eq!(a(&["--list"]).unwrap(), (true, None));
+        assert_eq!(a(&["--list"]).unwrap(), args(false, true, None));
+        assert_eq!(a(&[]).unwrap(), args(false, false, None));
         assert!(
             a(&["--nocapture"])
                 .unwrap_err()

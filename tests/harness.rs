@@ -346,6 +346,15 @@ fn arguments(dir: &Path) {
     let (code, _, err) = user_bench(dir, "every-model", &["--bench", "--sample-size", "3"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(one_error_line(&err).contains("'--sample-size'"), "{err}");
+    // Without --bench (cargo test --benches): every cell once, nothing kept.
+    let scratch = dir.join("test-mode");
+    let (code, _, err) = user_bench(&scratch, "every-model", &["multiply/"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("test mode") && err.contains("every checksum agrees"),
+        "{err}"
+    );
+    assert!(!scratch.exists(), "nothing kept");
     let (code, _, err) = user_bench(dir, "every-model", &["no-such-cell"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(one_error_line(&err).contains("no cell matches"), "{err}");
