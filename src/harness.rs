@@ -58,14 +58,8 @@ struct Added {
 #[must_use = "a Harness measures nothing until .run() is called"]
 pub struct Harness {
     workloads: Vec<Added>,
-    builtins: Vec<WorkloadKind>,
-    models: Option<Vec<ModelKind>>,
-    workers: Option<Vec<usize>>,
-    tasks: Option<u64>,
-    samples: Option<usize>,
-    preset: Option<Preset>,
+    plan: Plan,
     out: Option<PathBuf>,
-    task_timeout: Option<Duration>,
 }
 
 impl Default for Harness {
@@ -80,14 +74,8 @@ impl Harness {
     pub fn new() -> Self {
         Harness {
             workloads: Vec::new(),
-            builtins: Vec::new(),
-            models: None,
-            workers: None,
-            tasks: None,
-            samples: None,
-            preset: None,
+            plan: Plan::default(),
             out: None,
-            task_timeout: None,
         }
     }
 
@@ -155,40 +143,40 @@ impl Harness {
     /// its default size: a reference to read your numbers against (what does a task of mine
     /// cost beyond an empty one? does my compute scale like the multiply loop?).
     pub fn builtin(mut self, workload: WorkloadKind) -> Self {
-        self.builtins.push(workload);
+        self.plan.builtins.push(workload);
         self
     }
 
     /// The models to run (default: sequential, threads, thread-pool, rayon, processes,
     /// process-pool, async, async-blocking, gil).
     pub fn models(mut self, models: impl IntoIterator<Item = ModelKind>) -> Self {
-        self.models = Some(models.into_iter().collect());
+        self.plan.models = Some(models.into_iter().collect());
         self
     }
 
     /// The worker counts N (default: 1, 2, 4, … up to twice the logical cores, and the core
     /// counts).
     pub fn workers(mut self, workers: impl IntoIterator<Item = usize>) -> Self {
-        self.workers = Some(workers.into_iter().collect());
+        self.plan.workers = Some(workers.into_iter().collect());
         self
     }
 
     /// Tasks per batch (default: twice the largest worker count, at least 16).
     pub fn tasks(mut self, tasks: u64) -> Self {
-        self.tasks = Some(tasks);
+        self.plan.tasks = Some(tasks);
         self
     }
 
     /// Recorded samples per cell (default: the preset's).
     pub fn samples(mut self, samples: usize) -> Self {
-        self.samples = Some(samples);
+        self.plan.samples = Some(samples);
         self
     }
 
     /// The preset whose sampling (samples, warm-up, settle pause) to use when `PARBENCH_PRESET`
     /// is not set.
     pub fn preset(mut self, preset: Preset) -> Self {
-        self.preset = Some(preset);
+        self.plan.preset = Some(preset);
         self
     }
 
@@ -197,7 +185,7 @@ impl Harness {
     /// cannot stop a thread, so the run stops with an error naming the task once the batch is
     /// past this plus ten times the sequential batch.
     pub fn task_timeout(mut self, timeout: Duration) -> Self {
-        self.task_timeout = Some(timeout);
+        self.plan.task_timeout = Some(timeout);
         self
     }
 
@@ -246,22 +234,13 @@ impl Harness {
             Ok(a) => a,
             Err(e) => return fail(&e),
         };
-        if kinds.is_empty() && self.builtins.is_empty() {
+        if kinds.is_empty() && self.plan.builtins.is_empty() {
             return fail(&Error::Config(
                 "no workload: add one with .workload(name, f) before .run()".into(),
             ));
         }
         let machine = MachineInfo::detect();
-        let plan = Plan {
-            models: self.models,
-            workers: self.workers,
-            tasks: self.tasks,
-            samples: self.samples,
-            preset: self.preset,
-            builtins: self.builtins,
-            task_timeout: self.task_timeout,
-        };
-        let mut config = match plan.config(&machine, &kinds, filter.as_deref()) {
+        let mut config = match self.plan.config(&machine, &kinds, filter.as_deref()) {
             Ok(c) => c,
             Err(e) => return fail(&e),
         };
@@ -385,7 +364,8 @@ fn parse_args(args: &[String]) -> Result<Args> {
     })
 }
 
-/// What the builder set, turned into a run's plan.
+/// What the builder set, turned into a run's plan by [`Plan::config`].
+#[derive(Default)]
 struct Plan {
     models: Option<Vec<ModelKind>>,
     workers: Option<Vec<usize>>,
