@@ -127,9 +127,7 @@ fn measure(args: &Args) -> anyhow::Result<()> {
         anyhow::anyhow!("{e}; build it first: cargo build --release (or set PARBENCH_WORKER)")
     })?;
     let me = std::env::current_exe()?;
-    let spec = WorkloadSpec::Cpu {
-        iterations: args.iterations,
-    };
+    let spec = WorkloadSpec::Cpu(parbench::workload::MultiplyLoop::new(args.iterations));
     let ctx = ModelContext {
         worker_exe: Some(worker.clone()),
         ..Default::default()

@@ -13,7 +13,7 @@ use crate::machine::MachineInfo;
 use crate::model::ModelKind;
 use crate::plan::{Preset, RunConfig, WorkloadPlan, default_workers};
 use crate::result::RunResults;
-use crate::workload::{WorkloadKind, WorkloadSpec};
+use crate::workload::{Mixed, WorkloadKind, WorkloadSpec};
 use serde::Serialize;
 
 /// A worker count whose median is within this fraction of the fastest one counts as enough.
@@ -64,11 +64,7 @@ pub fn advise_config(
     let largest = *workers.last().unwrap_or(&1) as u64;
     RunConfig {
         workloads: vec![WorkloadPlan {
-            spec: WorkloadSpec::Mixed {
-                cpu_ms,
-                io_ms,
-                iterations: 0,
-            },
+            spec: Mixed::new(cpu_ms, io_ms).into(),
             tasks: tasks.unwrap_or(64u64.max(2 * largest)),
         }],
         models: models.unwrap_or_else(|| DEFAULT_MODELS.to_vec()),
@@ -116,7 +112,7 @@ pub fn advise(r: &RunResults) -> Option<Advice> {
         .iter()
         .filter(|c| c.workload == WorkloadKind::Mixed)
         .collect();
-    let WorkloadSpec::Mixed { cpu_ms, io_ms, .. } = cells.first()?.params else {
+    let WorkloadSpec::Mixed(Mixed { cpu_ms, io_ms, .. }) = cells.first()?.params else {
         return None;
     };
     let cores = r.machine.cores_for_cpu_bound();
@@ -199,11 +195,11 @@ mod tests {
             },
         )
         .unwrap();
-        let spec = WorkloadSpec::Mixed {
+        let spec = WorkloadSpec::Mixed(Mixed {
             cpu_ms: 5,
             io_ms: 20,
             iterations: 1,
-        };
+        });
         // Medians 0.43, 0.28, 0.20, 0.186 s; N = 16's samples reach down to 0.19 (< 1.05 × 0.186),
         // N = 8's do not.
         let samples: [(usize, [f64; 5]); 4] = [

@@ -14,7 +14,7 @@ use crate::model::ModelKind;
 use crate::plan::CellKey;
 use crate::result::{CellResult, RunResults};
 use crate::stats::t_975;
-use crate::workload::WorkloadKind;
+use crate::workload::{Column, WorkloadKind};
 use serde::{Deserialize, Serialize};
 
 /// A worker count within this fraction of the peak speedup counts as having reached it.
@@ -100,6 +100,8 @@ pub struct ModelScaling {
 pub enum Verdict {
     /// `noop`: what the cheapest and the dearest model cost per task, each at its best N.
     TaskCost {
+        /// The workload.
+        workload: WorkloadKind,
         /// The cheapest model and its cost per task, seconds.
         cheapest: (ModelKind, f64),
         /// The dearest model and its cost per task, seconds.
@@ -121,6 +123,8 @@ pub enum Verdict {
     },
     /// `tcp-echo`: the design that serves the most, and who spends the least server CPU.
     Echo {
+        /// The workload.
+        workload: WorkloadKind,
         /// The fastest design, its round trips per second, and its connections.
         fastest: (ModelKind, f64, usize),
         /// At the largest connection count: the design with the least server CPU per round
@@ -133,9 +137,9 @@ impl Verdict {
     /// The workload it is about.
     pub fn workload(&self) -> WorkloadKind {
         match self {
-            Verdict::TaskCost { .. } => WorkloadKind::Noop,
-            Verdict::Scaling { workload, .. } => *workload,
-            Verdict::Echo { .. } => WorkloadKind::TcpEcho,
+            Verdict::TaskCost { workload, .. }
+            | Verdict::Scaling { workload, .. }
+            | Verdict::Echo { workload, .. } => *workload,
         }
     }
 }
@@ -191,9 +195,9 @@ pub fn analyse(r: &RunResults) -> Analysis {
             } else {
                 usize::MAX
             };
-            let amdahl = match (workload, baseline) {
-                (WorkloadKind::Noop, _) | (_, None) => None,
-                (_, Some(b)) => {
+            let amdahl = match baseline.filter(|_| workload.has_speedup()) {
+                None => None,
+                Some(b) => {
                     let points: Vec<(usize, f64)> = mine
                         .iter()
                         .filter(|c| c.workers <= parallel_limit)
@@ -227,9 +231,9 @@ pub fn analyse(r: &RunResults) -> Analysis {
 
 /// What a workload showed.
 fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> Option<Verdict> {
-    match workload {
-        WorkloadKind::TcpEcho => echo_verdict(r),
-        WorkloadKind::Noop => {
+    match workload.column() {
+        Column::Network => echo_verdict(r, workload),
+        Column::PerTask => {
             let mut costs: Vec<(ModelKind, f64)> = Vec::new();
             for c in r.cells.iter().filter(|c| c.workload == workload) {
                 match costs.iter_mut().find(|(m, _)| *m == c.model) {
@@ -240,6 +244,7 @@ fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> 
             costs.retain(|(m, _)| !m.is_baseline());
             costs.sort_by(|a, b| a.1.total_cmp(&b.1));
             Some(Verdict::TaskCost {
+                workload,
                 cheapest: *costs.first()?,
                 dearest: *costs.last()?,
             })
@@ -273,11 +278,11 @@ fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> 
 
 /// tcp-echo: the fastest design and where, and who spends the least server CPU per round trip
 /// at the largest connection count.
-fn echo_verdict(r: &RunResults) -> Option<Verdict> {
+fn echo_verdict(r: &RunResults, workload: WorkloadKind) -> Option<Verdict> {
     let cells: Vec<&CellResult> = r
         .cells
         .iter()
-        .filter(|c| c.workload == WorkloadKind::TcpEcho && c.net.is_some())
+        .filter(|c| c.workload == workload && c.net.is_some())
         .collect();
     let rate = |c: &CellResult| c.net.as_ref().map_or(0.0, |n| n.round_trips_per_s);
     let best = cells.iter().max_by(|a, b| rate(a).total_cmp(&rate(b)))?;
@@ -289,6 +294,7 @@ fn echo_verdict(r: &RunResults) -> Option<Verdict> {
         .filter_map(|c| cpu(c).map(|v| (top_c, c.model, v)))
         .min_by(|a, b| a.2.total_cmp(&b.2));
     Some(Verdict::Echo {
+        workload,
         fastest: (best.model, rate(best), best.workers),
         frugal,
     })

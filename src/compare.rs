@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
 use crate::result::{CellResult, RunResults};
 use crate::stats::{mann_whitney, median};
-use crate::workload::WorkloadKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -227,7 +226,7 @@ fn values(run: &RunResults, c: &CellResult, metric: Metric) -> Option<Vec<f64>> 
     if metric == Metric::Time {
         return Some(c.samples_s.clone());
     }
-    if c.model.is_baseline() || c.workload == WorkloadKind::Noop {
+    if c.model.is_baseline() || !c.workload.has_speedup() {
         return None;
     }
     let per = if metric == Metric::Efficiency {

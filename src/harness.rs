@@ -409,7 +409,7 @@ impl Plan {
         c.models = models;
         c.workers = self.workers.unwrap_or_else(|| default_workers(machine));
         let most = c.workers.iter().copied().max().unwrap_or(1) as u64;
-        if let Some(w) = self.builtins.iter().find(|w| **w == WorkloadKind::TcpEcho) {
+        if let Some(w) = self.builtins.iter().find(|w| w.over_network()) {
             return Err(Error::Config(format!(
                 "{w} runs on echo-server designs, not on the models of your workloads"
             )));
@@ -417,7 +417,7 @@ impl Plan {
         c.workloads = self
             .builtins
             .iter()
-            .map(|&w| crate::plan::default_plan(w, most, 800))
+            .map(|&w| WorkloadPlan::sized(w, most, 800))
             .chain(workloads.iter().map(|&(u, tasks)| WorkloadPlan {
                 spec: WorkloadSpec::User(u),
                 tasks: tasks.or(self.tasks).unwrap_or(16u64.max(2 * most)),

@@ -17,7 +17,6 @@ use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
 use crate::model::ModelKind;
 use crate::plan::RunConfig;
-use crate::workload::WorkloadKind;
 use std::path::{Path, PathBuf};
 
 /// Rust's default thread stack, used when `--stack-size` is not given.
@@ -426,7 +425,7 @@ fn refuse(
 fn footprints(config: &RunConfig) -> Vec<Footprint> {
     let mut prints: Vec<Footprint> = Vec::new();
     for cell in config.cells() {
-        let tcp = cell.workload.spec.kind() == WorkloadKind::TcpEcho;
+        let tcp = cell.workload.spec.kind().over_network();
         let workers = cell.workers as u64;
         if prints
             .iter()

@@ -5,7 +5,6 @@ use parbench::machine::MachineInfo;
 use parbench::model::ModelKind;
 use parbench::plan::{Overrides, Preset, build_config};
 use parbench::result::{RawCell, RunResults, SCHEMA_VERSION, derive};
-use parbench::workload::WorkloadSpec;
 use std::path::{Path, PathBuf};
 
 /// A synthetic run: cpu scales to `cores`, io scales with N, noop costs grow with model weight.
@@ -32,13 +31,14 @@ pub fn synthetic_run_scaled(
     let mut raw = Vec::new();
     for cell in config.cells() {
         let n = cell.workers as f64;
-        let base = match cell.workload.spec {
-            WorkloadSpec::Cpu { .. } => 1.0 / n.min(cores as f64),
-            WorkloadSpec::Io { .. }
-            | WorkloadSpec::Mixed { .. }
-            | WorkloadSpec::TcpEcho { .. }
-            | WorkloadSpec::User(_) => 1.0 / n,
-            WorkloadSpec::Noop => 1e-3 * (1 + cell.model as usize) as f64,
+        // Compute scales to the cores, waiting to N; empty tasks cost what the model costs.
+        let kind = cell.workload.spec.kind();
+        let base = if !kind.has_speedup() {
+            1e-3 * (1 + cell.model as usize) as f64
+        } else if kind.computes() {
+            1.0 / n.min(cores as f64)
+        } else {
+            1.0 / n
         };
         let t = if cell.model == ModelKind::Sequential {
             1.0

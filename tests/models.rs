@@ -3,7 +3,7 @@
 //! mixed workload's calibration. CPython models are tested where `python3` exists.
 
 use parbench::model::{ModelContext, ModelKind};
-use parbench::workload::WorkloadSpec;
+use parbench::workload::{WorkloadKind, WorkloadSpec};
 use std::time::{Duration, Instant};
 
 fn ctx() -> ModelContext {
@@ -42,25 +42,61 @@ fn best_of(n: usize, model: ModelKind, workers: usize, spec: &WorkloadSpec, task
         .fold(f64::INFINITY, f64::min)
 }
 
-#[test]
-fn every_model_matches_the_sequential_checksum() {
-    let spec = WorkloadSpec::Cpu { iterations: 20_000 };
-    let tasks = 9;
-    let mut seq = ModelKind::Sequential.start(1, &ctx()).unwrap();
-    let reference = seq.run_batch(&spec, tasks).unwrap().checksum;
-    assert_eq!(reference, spec.expected_batch_checksum(tasks));
-    for model in runnable() {
-        // The CPython models run the lesson's own loop, with its own checksum.
-        let expected = model.reference_checksum(&spec, tasks).unwrap();
-        assert_eq!(expected == reference, !model.is_python(), "{model}");
-        for workers in [1, 2, 4] {
-            let mut ex = model.start(workers, &ctx()).unwrap();
-            for _ in 0..2 {
-                let out = ex.run_batch(&spec, tasks).unwrap();
-                assert_eq!(out.checksum, expected, "{model} N={workers}");
+/// Each registered workload at a size tests can afford: one row per workload. A workload added
+/// to the registry without its row does not compile (no wildcard arm).
+fn tiny(kind: WorkloadKind) -> Option<(WorkloadSpec, u64)> {
+    use parbench::workload::{Mixed, MultiplyLoop, Noop, SleepIo};
+    match kind {
+        WorkloadKind::Cpu => Some((MultiplyLoop::new(20_000).into(), 9)),
+        WorkloadKind::Io => Some((SleepIo::new(2).into(), 6)),
+        WorkloadKind::Noop => Some((Noop.into(), 9)),
+        WorkloadKind::Mixed => Some((
+            Mixed {
+                cpu_ms: 1,
+                io_ms: 1,
+                iterations: 5_000,
             }
-            if model.is_baseline() {
-                break;
+            .into(),
+            5,
+        )),
+        // Round trips to the echo-server designs: tests/net.rs.
+        WorkloadKind::TcpEcho => None,
+        // Users' workloads: tests/harness.rs.
+        WorkloadKind::User(_) => None,
+    }
+}
+
+#[test]
+fn every_model_runs_every_workload_with_the_sequential_checksum() {
+    let models = runnable();
+    for &kind in WorkloadKind::ALL {
+        let Some((spec, tasks)) = tiny(kind) else {
+            assert!(kind.over_network(), "{kind} has no tiny size");
+            continue;
+        };
+        assert_eq!(spec.kind(), kind);
+        let mut seq = ModelKind::Sequential.start(1, &ctx()).unwrap();
+        let reference = seq.run_batch(&spec, tasks).unwrap().checksum;
+        assert_eq!(reference, spec.expected_batch_checksum(tasks), "{kind}");
+        for &model in &models {
+            // The CPython worker has the lesson's workloads only, with their own checksums.
+            if model.is_python() && spec.workload().python().is_none() {
+                continue;
+            }
+            let expected = model.reference_checksum(&spec, tasks).unwrap();
+            if kind == WorkloadKind::Cpu {
+                assert_eq!(expected == reference, !model.is_python(), "{model}");
+            }
+            for workers in [1, 3] {
+                let mut ex = model.start(workers, &ctx()).unwrap();
+                // Twice: a pool's second batch runs on the workers the first left.
+                for _ in 0..2 {
+                    let out = ex.run_batch(&spec, tasks).unwrap();
+                    assert_eq!(out.checksum, expected, "{kind}/{model} N={workers}");
+                }
+                if model.is_baseline() {
+                    break;
+                }
             }
         }
     }
@@ -70,7 +106,9 @@ fn every_model_matches_the_sequential_checksum() {
 fn process_models_run_tasks_in_other_processes() {
     let me = std::process::id();
     let mut per_task = ModelKind::Processes.start(3, &ctx()).unwrap();
-    let out = per_task.run_batch(&WorkloadSpec::Noop, 7).unwrap();
+    let out = per_task
+        .run_batch(&WorkloadSpec::Noop(parbench::workload::Noop), 7)
+        .unwrap();
     assert_eq!(out.worker_pids.len(), 7, "one process per task");
     let mut distinct = out.worker_pids.clone();
     distinct.sort_unstable();
@@ -81,7 +119,9 @@ fn process_models_run_tasks_in_other_processes() {
     #[cfg(target_os = "linux")]
     {
         let mut forked = ModelKind::ProcessesFork.start(3, &ctx()).unwrap();
-        let out = forked.run_batch(&WorkloadSpec::Noop, 7).unwrap();
+        let out = forked
+            .run_batch(&WorkloadSpec::Noop(parbench::workload::Noop), 7)
+            .unwrap();
         let mut distinct = out.worker_pids.clone();
         distinct.sort_unstable();
         distinct.dedup();
@@ -90,8 +130,12 @@ fn process_models_run_tasks_in_other_processes() {
     }
 
     let mut pool = ModelKind::ProcessPool.start(2, &ctx()).unwrap();
-    let first = pool.run_batch(&WorkloadSpec::Noop, 20).unwrap();
-    let second = pool.run_batch(&WorkloadSpec::Noop, 20).unwrap();
+    let first = pool
+        .run_batch(&WorkloadSpec::Noop(parbench::workload::Noop), 20)
+        .unwrap();
+    let second = pool
+        .run_batch(&WorkloadSpec::Noop(parbench::workload::Noop), 20)
+        .unwrap();
     assert!(!first.worker_pids.is_empty() && first.worker_pids.len() <= 2);
     assert!(!first.worker_pids.contains(&me));
     for pid in &second.worker_pids {
@@ -108,14 +152,19 @@ fn process_models_find_the_worker_binary_by_themselves() {
     let mut ex = ModelKind::ProcessPool
         .start(1, &ModelContext::default())
         .unwrap();
-    let out = ex.run_batch(&WorkloadSpec::Noop, 3).unwrap();
-    assert_eq!(out.checksum, WorkloadSpec::Noop.expected_batch_checksum(3));
+    let out = ex
+        .run_batch(&WorkloadSpec::Noop(parbench::workload::Noop), 3)
+        .unwrap();
+    assert_eq!(
+        out.checksum,
+        WorkloadSpec::Noop(parbench::workload::Noop).expected_batch_checksum(3)
+    );
 }
 
 #[test]
 fn io_never_beats_the_physical_lower_bound() {
     let sleep_ms = 25;
-    let spec = WorkloadSpec::Io { sleep_ms };
+    let spec = WorkloadSpec::Io(parbench::workload::SleepIo::new(sleep_ms));
     let tasks = 6u64;
     for model in runnable() {
         for workers in [1usize, 2, 4] {
@@ -138,7 +187,7 @@ fn io_never_beats_the_physical_lower_bound() {
 #[test]
 fn at_most_n_threads_sleep_at_once() {
     // With N = 2, six 30 ms sleeps need three rounds: at least 90 ms, whatever the model.
-    let spec = WorkloadSpec::Io { sleep_ms: 30 };
+    let spec = WorkloadSpec::Io(parbench::workload::SleepIo::new(30));
     for model in [ModelKind::Threads, ModelKind::Processes] {
         let mut ex = model.start(2, &ctx()).unwrap();
         let t0 = Instant::now();
@@ -151,9 +200,7 @@ fn at_most_n_threads_sleep_at_once() {
 fn the_gil_serialises_compute_but_not_sleep() {
     // CPU: two threads under one lock cannot beat one thread (Amdahl with a serial fraction of 1;
     // the lock's hand-over only adds time). 1.2 leaves room for a noisy sequential run.
-    let cpu = WorkloadSpec::Cpu {
-        iterations: 4_000_000,
-    };
+    let cpu = WorkloadSpec::Cpu(parbench::workload::MultiplyLoop::new(4_000_000));
     // Other tests share the 2 cores: alternate the two and keep each one's fastest run.
     let (mut seq, mut gil) = (f64::INFINITY, f64::INFINITY);
     for _ in 0..4 {
@@ -166,7 +213,7 @@ fn the_gil_serialises_compute_but_not_sleep() {
         seq / gil
     );
     // IO: the lock is released while sleeping, so 4 threads overlap 4 sleeps at a time.
-    let io = WorkloadSpec::Io { sleep_ms: 40 };
+    let io = WorkloadSpec::Io(parbench::workload::SleepIo::new(40));
     let seq = best_of(1, ModelKind::Sequential, 1, &io, 8);
     let gil = best_of(2, ModelKind::Gil, 4, &io, 8);
     assert!(seq / gil > 3.0, "gil io speedup at 4: {:.2}", seq / gil);
@@ -175,7 +222,7 @@ fn the_gil_serialises_compute_but_not_sleep() {
 #[test]
 fn async_sleeps_overlap_without_threads() {
     // 1000 sleeps of 100 ms on 2 runtime threads: about one sleep, never less than one.
-    let spec = WorkloadSpec::Io { sleep_ms: 100 };
+    let spec = WorkloadSpec::Io(parbench::workload::SleepIo::new(100));
     let mut ex = ModelKind::Async.start(2, &ctx()).unwrap();
     let t0 = Instant::now();
     let out = ex.run_batch(&spec, 1000).unwrap();
@@ -191,17 +238,22 @@ fn async_sleeps_overlap_without_threads() {
 #[test]
 fn mixed_tasks_compute_about_the_calibrated_time() {
     use parbench::measure::calibrate::steps_for_ms;
-    use parbench::workload::{MixedTask, Workload};
+    use parbench::workload::{Mixed, Workload};
     // The fastest of 5 timings against the requested 20 ms, within 20%. Calibration and timing
     // both take the least disturbed run; other tests share the 2 cores, so a calibration that
     // happened to be disturbed gets two more tries. A wrong conversion fails all three.
     let mut seen = Vec::new();
     for _ in 0..3 {
-        let task = MixedTask::new(steps_for_ms(20), 0);
+        // io_ms 0: the task is its compute.
+        let task = Mixed {
+            cpu_ms: 20,
+            io_ms: 0,
+            iterations: steps_for_ms(20),
+        };
         let best = (0..5)
             .map(|t| {
                 let t0 = Instant::now();
-                std::hint::black_box(task.compute().run_task(t));
+                std::hint::black_box(task.run_task(t));
                 t0.elapsed().as_secs_f64()
             })
             .fold(f64::INFINITY, f64::min);

@@ -29,9 +29,9 @@ fn every_server_design_echoes_upper_case_exactly() {
         let model = design.model();
         let mut ex = design.start(3, &ctx()).unwrap();
         for (bytes, trips) in [(64, 50), (100_000, 4), (1, 7)] {
-            let spec = WorkloadSpec::TcpEcho {
+            let spec = WorkloadSpec::TcpEcho(parbench::workload::TcpEcho {
                 message_bytes: bytes,
-            };
+            });
             let out = ex.run_batch(&spec, trips).unwrap();
             assert_eq!(
                 out.checksum,
@@ -41,7 +41,7 @@ fn every_server_design_echoes_upper_case_exactly() {
             assert_eq!(out.latency_us.unwrap().len(), trips, "{model}");
         }
         // Fewer round trips than connections: the idle ones just wait.
-        let spec = WorkloadSpec::TcpEcho { message_bytes: 8 };
+        let spec = WorkloadSpec::TcpEcho(parbench::workload::TcpEcho { message_bytes: 8 });
         assert_eq!(
             ex.run_batch(&spec, 2).unwrap().checksum,
             spec.expected_batch_checksum(2)
@@ -51,7 +51,7 @@ fn every_server_design_echoes_upper_case_exactly() {
 
 #[test]
 fn servers_stop_and_release_their_port_when_the_cell_ends_even_after_a_failure() {
-    let spec = WorkloadSpec::TcpEcho { message_bytes: 32 };
+    let spec = WorkloadSpec::TcpEcho(parbench::workload::TcpEcho { message_bytes: 32 });
     for model in EchoServer::ALL.map(|d| d.model().name()) {
         let mut ex = EchoModel::start(&crate::parbench_exe(), model, 2).unwrap();
         let (port, pid) = (ex.port(), ex.server_pid());
@@ -77,7 +77,7 @@ fn servers_stop_and_release_their_port_when_the_cell_ends_even_after_a_failure()
 
 #[test]
 fn a_client_that_disconnects_mid_request_does_not_stop_the_server() {
-    let spec = WorkloadSpec::TcpEcho { message_bytes: 64 };
+    let spec = WorkloadSpec::TcpEcho(parbench::workload::TcpEcho { message_bytes: 64 });
     for model in EchoServer::ALL.map(|d| d.model().name()) {
         let mut ex = EchoModel::start(&crate::parbench_exe(), model, 2).unwrap();
         let port = ex.port();

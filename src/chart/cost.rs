@@ -4,18 +4,18 @@
 use super::scaling::{Plotted, how_measured, panel};
 use super::{Figure, machine_line};
 use crate::result::RunResults;
-use crate::workload::WorkloadKind;
 
-/// The figure, if the run has `noop` cells.
+/// The figure, if the run has cells of a workload read per task (`noop`).
 pub fn figure(r: &RunResults) -> Option<Figure> {
-    let panel = panel(r, WorkloadKind::Noop, Plotted::PerTask, String::new())?;
+    let workload = r.workloads().into_iter().find(|w| !w.has_speedup())?;
+    let panel = panel(r, workload, Plotted::PerTask, String::new())?;
     Some(Figure {
         name: "cost-per-task".into(),
         title: "Cost per task of each model (empty tasks)".into(),
         subtitle: format!(
             "{} | {}",
             machine_line(&r.machine),
-            how_measured(r, WorkloadKind::Noop)
+            how_measured(r, workload)
         ),
         panels: vec![panel],
         columns: 1,

@@ -166,7 +166,7 @@ pub fn panel(
         Plotted::Throughput => ("round trips per second", YAxis::PerSecond),
         Plotted::P99 => ("p99 latency of a round trip (log scale)", YAxis::LogSeconds),
     };
-    let x_desc = if workload == WorkloadKind::TcpEcho {
+    let x_desc = if workload.over_network() {
         "connections C (log2 scale)"
     } else {
         "workers N (log2 scale)"
@@ -200,11 +200,11 @@ pub fn how_measured(r: &RunResults, workload: WorkloadKind) -> String {
 pub fn figures(r: &RunResults) -> Vec<Figure> {
     let mut out = Vec::new();
     for workload in r.workloads() {
-        if workload == WorkloadKind::Noop {
+        if !workload.has_speedup() {
             // Its cost per task is the cost-per-task chart.
             continue;
         }
-        let metrics: &[(Plotted, &str, &str)] = if workload == WorkloadKind::TcpEcho {
+        let metrics: &[(Plotted, &str, &str)] = if workload.over_network() {
             &[
                 (Plotted::Throughput, "throughput", "Throughput"),
                 (Plotted::P99, "p99", "p99 latency"),
@@ -222,7 +222,7 @@ pub fn figures(r: &RunResults) -> Vec<Figure> {
             };
             out.push(Figure {
                 name: format!("{stem}-{workload}"),
-                title: if workload == WorkloadKind::TcpEcho {
+                title: if workload.over_network() {
                     format!("{title} of the {workload} workload by server design and connections")
                 } else {
                     format!("{title} of the {workload} workload by model and workers")

@@ -64,15 +64,11 @@ fn machine_rows(r: &RunResults) -> String {
 }
 
 /// tcp-echo's own table: throughput, latency and the server's CPU per design and connections.
-fn net_table(r: &RunResults) -> String {
+fn net_table(r: &RunResults, workload: WorkloadKind) -> String {
     let mut s = String::from(
         "| server | connections | round trips/s | p50 | p99 | p99.9 | server CPU / round trip | server context switches (vol. / invol.) | client CPU per batch |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
-    for c in r
-        .cells
-        .iter()
-        .filter(|c| c.workload == WorkloadKind::TcpEcho)
-    {
+    for c in r.cells.iter().filter(|c| c.workload == workload) {
         let Some(n) = &c.net else { continue };
         let _ = writeln!(
             s,
@@ -97,8 +93,8 @@ fn net_table(r: &RunResults) -> String {
 }
 
 fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
-    if workload == WorkloadKind::TcpEcho {
-        return net_table(r);
+    if workload.over_network() {
+        return net_table(r, workload);
     }
     let mut s = String::from(
         "| model | N | median | 95% CI of median | speedup | efficiency | ideal | CPU time | start-up |\n|---|---:|---:|---|---:|---:|---:|---:|---:|\n",
@@ -119,10 +115,10 @@ fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
             fmt_duration(c.median_ci_s[0]),
             fmt_duration(c.median_ci_s[1]),
             c.speedup
-                .filter(|_| workload != WorkloadKind::Noop)
+                .filter(|_| workload.has_speedup())
                 .map_or("-".into(), |v| format!("{v:.2}×")),
             c.efficiency
-                .filter(|_| workload != WorkloadKind::Noop)
+                .filter(|_| workload.has_speedup())
                 .map_or("-".into(), |v| format!("{:.0}%", v * 100.0)),
             ideal.unwrap_or_else(|| "-".into()),
             fmt_duration(c.cpu_time_s),

@@ -4,7 +4,7 @@
 use super::fmt_duration;
 use crate::machine::MachineInfo;
 use crate::result::{CellResult, RunResults};
-use crate::workload::{Column, WorkloadKind};
+use crate::workload::Column;
 use std::fmt::Write;
 
 /// The machine as `key: value` lines.
@@ -113,14 +113,13 @@ pub fn results_table(r: &RunResults) -> String {
                 fmt_duration(c.median_s),
                 ci,
                 // A speedup over doing nothing says nothing: noop rows show the cost per task.
-                opt(
-                    c.speedup.filter(|_| kind != WorkloadKind::Noop),
-                    |v| format!("{v:.2}×")
-                ),
-                opt(
-                    c.efficiency.filter(|_| kind != WorkloadKind::Noop),
-                    |v| format!("{:.0}%", v * 100.0)
-                ),
+                opt(c.speedup.filter(|_| kind.has_speedup()), |v| format!(
+                    "{v:.2}×"
+                )),
+                opt(c.efficiency.filter(|_| kind.has_speedup()), |v| format!(
+                    "{:.0}%",
+                    v * 100.0
+                )),
                 fmt_duration(c.cpu_time_s),
                 opt(c.startup_s, fmt_duration),
                 if c.checksum_ok {

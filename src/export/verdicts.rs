@@ -52,7 +52,9 @@ fn core_note(n: usize, (physical, logical): (usize, usize)) -> String {
 /// One plain sentence stating what a workload showed.
 pub fn sentence(v: &Verdict) -> String {
     match v {
-        Verdict::TaskCost { cheapest, dearest } => format!(
+        Verdict::TaskCost {
+            cheapest, dearest, ..
+        } => format!(
             "Cost per task: from {} for {} to {} for {} ({:.0}× more), at each model's best worker count.",
             fmt_duration(cheapest.1),
             cheapest.0,
@@ -79,12 +81,7 @@ pub fn sentence(v: &Verdict) -> String {
                     core_note(best.saturation_workers, *cores),
                 )
             } else {
-                let why = match workload {
-                    WorkloadKind::Io => {
-                        format!("so waiting, not the {} cores, bounds it", cores.1)
-                    }
-                    _ => "so more workers may help".to_string(),
-                };
+                let why = workload.spec().reading().still_growing(cores.1);
                 format!(
                     "{label}: {} reaches {:.2}× at {} workers{}{ideal}; it still grows at the largest count tried, {why}.",
                     best.model,
@@ -94,7 +91,9 @@ pub fn sentence(v: &Verdict) -> String {
                 )
             }
         }
-        Verdict::Echo { fastest, frugal } => {
+        Verdict::Echo {
+            fastest, frugal, ..
+        } => {
             let mut s = format!(
                 "TCP echo: {} serves the most, {:.0} round trips/s at {} connections.",
                 fastest.0, fastest.1, fastest.2

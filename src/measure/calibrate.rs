@@ -1,10 +1,10 @@
-//! Calibration: how many multiply steps take a given time on this machine, so the `mixed`
-//! workload's `--cpu-ms` means milliseconds here. The loop is timed several times at a size of
-//! at least 10 ms and the fastest run counts (the least disturbed one): on a busy machine tasks
-//! then compute a little longer than asked, never shorter. Nothing else here.
+//! Calibration: how many multiply steps take a given time on this machine, so a workload that
+//! calibrates itself (`mixed`: its `--cpu-ms`) means milliseconds here. The loop is timed several
+//! times at a size of at least 10 ms and the fastest run counts (the least disturbed one): on a
+//! busy machine tasks then compute a little longer than asked, never shorter. Nothing else here.
 
 use crate::plan::RunConfig;
-use crate::workload::{MultiplyLoop, Workload, WorkloadSpec};
+use crate::workload::{MultiplyLoop, Workload};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -28,19 +28,16 @@ pub fn steps_for_ms(ms: u64) -> u64 {
     ((ms as f64 * 1e6 / ns_per_step()).round() as u64).max(1)
 }
 
-/// Fills in the iterations of every `mixed` workload that has none yet. Returns whether it did.
-pub fn calibrate(config: &mut RunConfig) -> bool {
-    let mut done = false;
+/// Sizes every workload that calibrates itself on this machine ([`Workload::calibrate`]: the
+/// `mixed` workload's iterations); the loop is timed once, and only if one needs it. Returns the
+/// indices of the workloads it sized.
+pub fn calibrate(config: &mut RunConfig) -> Vec<usize> {
     let mut ns = None;
-    for w in &mut config.workloads {
-        if let WorkloadSpec::Mixed {
-            cpu_ms, iterations, ..
-        } = &mut w.spec
-            && *iterations == 0
-        {
-            let per = *ns.get_or_insert_with(ns_per_step);
-            *iterations = ((*cpu_ms as f64 * 1e6 / per).round() as u64).max(1);
-            done = true;
+    let mut per = || *ns.get_or_insert_with(ns_per_step);
+    let mut done = Vec::new();
+    for (i, w) in config.workloads.iter_mut().enumerate() {
+        if w.spec.workload_mut().calibrate(&mut per) {
+            done.push(i);
         }
     }
     done

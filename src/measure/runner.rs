@@ -19,7 +19,7 @@ use crate::model::{Executor, ModelContext, ModelKind};
 use crate::plan::{CellSpec, OnError, RunConfig};
 use crate::result::{NoiseProbe, RawCell, RunResults, SCHEMA_VERSION, derive};
 use crate::usage::{Usage, Who, current_peak_rss_kib, reset_peak_rss, usage};
-use crate::workload::{MultiplyLoop, Workload, WorkloadKind};
+use crate::workload::{MultiplyLoop, Workload};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::time::{Duration, Instant, SystemTime};
@@ -123,15 +123,15 @@ fn drop_unavailable(config: &mut RunConfig) -> Vec<String> {
 /// A plan as it will run on this machine.
 #[derive(Clone, Debug)]
 pub struct Prepared {
-    /// The plan: validated, every `mixed` workload calibrated, unavailable models dropped.
+    /// The plan: validated, every workload that calibrates itself (`mixed`) calibrated, unavailable models dropped.
     pub config: RunConfig,
     /// One line per model dropped because this machine cannot run it.
     pub notes: Vec<String>,
-    /// Whether a `mixed` workload was calibrated just now.
-    pub calibrated: bool,
+    /// The indices of the workloads calibrated just now (`mixed`).
+    pub calibrated: Vec<usize>,
 }
 
-/// Validates `config`, calibrates its `mixed` workloads on this machine and drops the models
+/// Validates `config`, calibrates its workloads on this machine (`mixed`) and drops the models
 /// this machine cannot run (no `python3`, no fork), as [`run`] does before measuring; the
 /// criterion bench uses it for its cells.
 pub fn prepare(config: &RunConfig) -> Result<Prepared> {
@@ -158,12 +158,12 @@ pub fn run(
         notes,
         calibrated,
     } = prepare(config)?;
-    if calibrated {
-        for w in &config.workloads {
-            if let crate::workload::WorkloadSpec::Mixed { .. } = w.spec {
-                observer.notice(&format!("mixed calibrated: {}", w.spec.describe(w.tasks)));
-            }
-        }
+    for w in calibrated.iter().map(|&i| &config.workloads[i]) {
+        observer.notice(&format!(
+            "{} calibrated: {}",
+            w.spec.kind(),
+            w.spec.describe(w.tasks)
+        ));
     }
     let ctx = ModelContext {
         switch_interval: Duration::from_millis(config.switch_interval_ms),
@@ -296,7 +296,7 @@ impl Watched {
 /// Starts the executor of `cell`: for `tcp-echo` an echo server of the model's design with N
 /// client connections ([`crate::net::EchoServer`]), otherwise the model with N workers.
 pub fn start_cell(cell: &CellSpec, ctx: &ModelContext) -> Result<Box<dyn Executor>> {
-    if cell.workload.spec.kind() != WorkloadKind::TcpEcho {
+    if !cell.workload.spec.kind().over_network() {
         return cell.model.start(cell.workers, ctx);
     }
     match crate::net::EchoServer::of(cell.model) {
@@ -390,13 +390,7 @@ fn measure_all(
     // One executor per (model, workers), shared by the workloads; pools start here, untimed
     // as far as the samples are concerned.
     // (`tcp-echo` cells get their own: an echo server with N connections.)
-    let key_of = |c: &CellSpec| {
-        (
-            c.model,
-            c.workers,
-            c.workload.spec.kind() == WorkloadKind::TcpEcho,
-        )
-    };
+    let key_of = |c: &CellSpec| (c.model, c.workers, c.workload.spec.kind().over_network());
     let start = |c: &CellSpec| start_cell(c, ctx);
     let mut executors: HashMap<(ModelKind, usize, bool), Box<dyn Executor>> = HashMap::new();
     let mut watched: Option<Watched> = None;
@@ -461,8 +455,7 @@ fn measure_all(
             let timeout = task_timeout(config, expected_task_s);
             // In-process batches run on the watched thread (every workload alike, so a user's
             // workload and parbench's own are measured the same way).
-            let watch =
-                !cell.model.uses_processes() && cell.workload.spec.kind() != WorkloadKind::TcpEcho;
+            let watch = !cell.model.uses_processes() && !cell.workload.spec.kind().over_network();
             let outcome = exec.and_then(|mut exec| {
                 exec.set_task_timeout(timeout);
                 let m = if watch {

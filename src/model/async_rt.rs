@@ -11,9 +11,7 @@
 
 use super::{BatchOutcome, Executor};
 use crate::error::{Error, Result};
-use crate::workload::user::{Body, GuardedFuture};
-use crate::workload::{MixedTask, MultiplyLoop, Workload, WorkloadSpec, combine};
-use std::time::Duration;
+use crate::workload::{AsyncTask, WorkloadSpec, combine};
 use tokio::runtime::Runtime;
 
 /// A tokio runtime with N workers.
@@ -50,49 +48,26 @@ impl AsyncModel {
     }
 }
 
-/// Runs `f` inline or on the blocking pool.
-async fn compute(offload: bool, f: impl FnOnce() -> u64 + Send + 'static) -> Result<u64> {
-    if offload {
-        // When the OS refuses tokio its first blocking thread, spawn_blocking panics and so
-        // does this task: the batch reports it as an error (see run_batch). Later refusals
-        // only queue the task for the blocking threads that exist.
+/// Compute inline on the runtime's worker ([`crate::workload::Offload`] of `async`).
+fn inline(f: Box<dyn FnOnce() -> u64 + Send>) -> AsyncTask {
+    Box::pin(std::future::ready(Ok(f())))
+}
+
+/// Compute on the blocking pool (`async-blocking`). When the OS refuses tokio its first blocking
+/// thread, spawn_blocking panics and so does this task: the batch reports it as an error (see
+/// run_batch). Later refusals only queue the task for the blocking threads that exist.
+fn blocking(f: Box<dyn FnOnce() -> u64 + Send>) -> AsyncTask {
+    Box::pin(async move {
         tokio::task::spawn_blocking(f)
             .await
             .map_err(|e| crate::spawn::tokio_task_error("a tokio blocking thread", e))
-    } else {
-        Ok(f())
-    }
+    })
 }
 
-/// One task as a future.
-async fn task(spec: WorkloadSpec, index: u64, offload: bool) -> Result<u64> {
-    Ok(match spec {
-        WorkloadSpec::Cpu { iterations } => {
-            compute(offload, move || {
-                MultiplyLoop::new(iterations).run_task(index)
-            })
-            .await?
-        }
-        WorkloadSpec::Io { sleep_ms } => {
-            tokio::time::sleep(Duration::from_millis(sleep_ms)).await;
-            spec.expected_checksum(index)
-        }
-        WorkloadSpec::Noop | WorkloadSpec::TcpEcho { .. } => spec.run_task(index),
-        // A user's future is awaited here, natively; compute and blocking code run as the
-        // multiply loop does (inline, or on the blocking pool for async-blocking).
-        WorkloadSpec::User(u) => match u.body() {
-            Some(Body::Async(f)) => GuardedFuture::new(u.name(), index, f(index)).await,
-            _ => compute(offload, move || u.run(index)).await?,
-        },
-        WorkloadSpec::Mixed {
-            iterations, io_ms, ..
-        } => {
-            let t = MixedTask::new(iterations, io_ms);
-            let c = compute(offload, move || t.compute().run_task(index)).await?;
-            tokio::time::sleep(Duration::from_millis(io_ms)).await;
-            combine(c, MixedTask::io_checksum(index))
-        }
-    })
+/// One task as a future: the workload's own ([`crate::workload::Workload::run_async`]).
+fn task(spec: WorkloadSpec, index: u64, offload: bool) -> AsyncTask {
+    spec.workload()
+        .run_async(index, if offload { blocking } else { inline })
 }
 
 impl Executor for AsyncModel {

@@ -665,7 +665,7 @@ mod tests {
 
     #[test]
     fn in_process_models_match_the_reference_checksum() {
-        let spec = WorkloadSpec::Cpu { iterations: 500 };
+        let spec = WorkloadSpec::Cpu(crate::workload::MultiplyLoop::new(500));
         let expected = spec.expected_batch_checksum(13);
         let ctx = ModelContext::default();
         for kind in [

@@ -55,7 +55,7 @@ impl ProcessPoolModel {
         }
         // A first task for everyone (a batch of N tasks on N idle workers gives each one task):
         // proves each worker is up and speaks the protocol.
-        pool.run_batch(&WorkloadSpec::Noop, workers as u64)?;
+        pool.run_batch(&WorkloadSpec::Noop(crate::workload::Noop), workers as u64)?;
         Ok(pool)
     }
 

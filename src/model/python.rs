@@ -219,17 +219,12 @@ impl PythonModel {
 
 impl Executor for PythonModel {
     fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome> {
-        let (name, param) = match *workload {
-            WorkloadSpec::Cpu { iterations } => ("cpu", iterations),
-            WorkloadSpec::Io { sleep_ms } => ("io", sleep_ms),
-            WorkloadSpec::Noop => ("noop", 0),
-            WorkloadSpec::Mixed { .. } | WorkloadSpec::TcpEcho { .. } | WorkloadSpec::User(_) => {
-                return Err(Error::Config(format!(
-                    "py-{}: the CPython models run cpu, io and noop, not {}",
-                    self.model,
-                    workload.kind()
-                )));
-            }
+        let Some((name, param)) = workload.workload().python() else {
+            return Err(Error::Config(format!(
+                "py-{}: the CPython models run cpu, io and noop, not {}",
+                self.model,
+                workload.kind()
+            )));
         };
         let request = serde_json::json!({"workload": name, "param": param, "tasks": tasks});
         let stdin = self.stdin.as_mut().expect("stdin lives until drop");

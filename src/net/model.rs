@@ -203,7 +203,7 @@ impl EchoModel {
 
 impl Executor for EchoModel {
     fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome> {
-        let WorkloadSpec::TcpEcho { message_bytes } = *workload else {
+        let WorkloadSpec::TcpEcho(crate::workload::TcpEcho { message_bytes }) = *workload else {
             return Err(Error::Config(format!(
                 "the echo-server models run only the tcp-echo workload, not {}",
                 workload.kind()

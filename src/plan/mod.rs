@@ -7,7 +7,6 @@ mod overrides;
 mod presets;
 
 pub use overrides::{Overrides, build_config};
-pub(crate) use presets::default_plan;
 pub use presets::{PRESET_ENV, Preset, TCP_CONNECTIONS, default_workers, preset_from_env};
 
 use crate::error::{Error, Result};
@@ -23,6 +22,15 @@ pub struct WorkloadPlan {
     pub spec: WorkloadSpec,
     /// Tasks per batch.
     pub tasks: u64,
+}
+
+impl WorkloadPlan {
+    /// `kind` at its default size on a machine whose sweep ends at `max_workers`, for a batch
+    /// of about `batch_ms` on one worker ([`WorkloadKind::sized`]).
+    pub fn sized(kind: WorkloadKind, max_workers: u64, batch_ms: u64) -> Self {
+        let (spec, tasks) = kind.sized(max_workers, batch_ms);
+        WorkloadPlan { spec, tasks }
+    }
 }
 
 /// Everything a run measures; stored in the result file as `config`.
@@ -236,35 +244,25 @@ impl RunConfig {
             if w.tasks == 0 {
                 return bad(format!("{}: --tasks must be at least 1", w.spec.kind()));
             }
-            if let WorkloadSpec::Cpu { iterations: 0 } = w.spec {
-                return bad("--iterations must be at least 1".into());
-            }
-            if let WorkloadSpec::Mixed { cpu_ms: 0, .. } = w.spec {
-                return bad("--cpu-ms must be at least 1".into());
-            }
+            w.spec.workload().check().or_else(bad)?;
             let (models, _) = self.models_and_workers(w.spec.kind());
-            if let WorkloadSpec::TcpEcho { message_bytes } = w.spec {
-                if !(1..=1 << 20).contains(&message_bytes) {
-                    return bad(format!(
-                        "--message-bytes {message_bytes}: must be between 1 and 1048576"
-                    ));
-                }
+            let kind = w.spec.kind();
+            if kind.over_network() {
                 if let Some(m) = models.iter().find(|m| !m.serves_tcp()) {
                     return bad(format!(
-                        "{m} does not serve tcp-echo; its models are blocking-threads, nonblocking-poll, multiplexing and async"
+                        "{m} does not serve {kind}; its models are blocking-threads, nonblocking-poll, multiplexing and async"
                     ));
                 }
             } else if let Some(m) = models.iter().find(|m| m.tcp_only()) {
                 return bad(format!(
-                    "{m} is an echo-server design: it runs only the tcp-echo workload, not {}",
-                    w.spec.kind()
+                    "{m} is an echo-server design: it runs only the tcp-echo workload, not {kind}"
                 ));
             }
-            if let (WorkloadSpec::Mixed { .. }, Some(m)) =
-                (w.spec, models.iter().find(|m| m.is_python()))
+            if w.spec.workload().python().is_none()
+                && let Some(m) = models.iter().find(|m| m.is_python())
             {
                 return bad(format!(
-                    "{m} runs cpu, io and noop only: the mixed workload is calibrated for parbench's own loop"
+                    "{m} runs cpu, io and noop only, not {kind}: the CPython worker has the lesson's workloads"
                 ));
             }
         }
@@ -319,7 +317,10 @@ mod tests {
         assert_eq!(c.workers, vec![1, 2, 8]);
         assert_eq!(c.samples, 3);
         assert_eq!(c.workloads.len(), 1);
-        assert_eq!(c.workloads[0].spec, WorkloadSpec::Io { sleep_ms: 7 });
+        assert_eq!(
+            c.workloads[0].spec,
+            WorkloadSpec::Io(crate::workload::SleepIo::new(7))
+        );
     }
 
     #[test]
@@ -354,10 +355,13 @@ mod tests {
         let c = Preset::Default.config(&machine(Some(64), 128));
         let io = c.workloads[1];
         assert_eq!(io.tasks, 512);
-        assert_eq!(io.spec, WorkloadSpec::Io { sleep_ms: 5 });
+        assert_eq!(io.spec, WorkloadSpec::Io(crate::workload::SleepIo::new(5)));
         assert_eq!(c.workloads[0].tasks, 256);
         let small = Preset::Default.config(&machine(Some(2), 2));
-        assert_eq!(small.workloads[1].spec, WorkloadSpec::Io { sleep_ms: 50 });
+        assert_eq!(
+            small.workloads[1].spec,
+            WorkloadSpec::Io(crate::workload::SleepIo::new(50))
+        );
         assert_eq!(small.workloads[1].tasks, 16);
     }
 

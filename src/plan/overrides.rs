@@ -1,12 +1,12 @@
 //! Command-line overrides ([`Overrides`]) applied to a preset's plan: explicit options win,
 //! every value is checked, and the result is validated ([`build_config`]).
 
-use super::presets::{Preset, TCP_CONNECTIONS, default_plan, default_workers};
-use super::{OnError, RunConfig, StartMethod, WorkloadOverride};
+use super::presets::{Preset, TCP_CONNECTIONS, default_workers};
+use super::{OnError, RunConfig, StartMethod, WorkloadOverride, WorkloadPlan};
 use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
 use crate::model::ModelKind;
-use crate::workload::{WorkloadKind, WorkloadSpec};
+use crate::workload::WorkloadKind;
 
 /// Values given explicitly on the command line; each replaces the preset's.
 #[derive(Clone, Debug, Default)]
@@ -62,7 +62,7 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
                     .iter()
                     .find(|w| w.spec.kind() == *k)
                     .copied()
-                    .unwrap_or_else(|| default_plan(*k, max_workers, 800))
+                    .unwrap_or_else(|| WorkloadPlan::sized(*k, max_workers, 800))
             })
             .collect();
         c.workloads.dedup_by_key(|w| w.spec.kind());
@@ -112,23 +112,22 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
     if let Some(ms) = o.switch_interval_ms {
         c.switch_interval_ms = ms;
     }
-    // tcp-echo beside other workloads: the server designs over the connection sweep, unless
-    // models or workers were given.
-    if c.preset != Preset::Net
-        && c.workloads
+    // A workload over the network (tcp-echo) beside others: the server designs over the
+    // connection sweep, unless models or workers were given.
+    if c.preset != Preset::Net && (o.models.is_none() || o.workers.is_none()) {
+        let served: Vec<WorkloadKind> = c
+            .workloads
             .iter()
-            .any(|w| w.spec.kind() == WorkloadKind::TcpEcho)
-        && !c
-            .per_workload
-            .iter()
-            .any(|p| p.workload == WorkloadKind::TcpEcho)
-        && (o.models.is_none() || o.workers.is_none())
-    {
-        c.per_workload.push(WorkloadOverride {
-            workload: WorkloadKind::TcpEcho,
-            models: o.models.is_none().then(crate::net::EchoServer::models),
-            workers: o.workers.is_none().then(|| TCP_CONNECTIONS.to_vec()),
-        });
+            .map(|w| w.spec.kind())
+            .filter(|k| k.over_network() && !c.per_workload.iter().any(|p| p.workload == *k))
+            .collect();
+        for workload in served {
+            c.per_workload.push(WorkloadOverride {
+                workload,
+                models: o.models.is_none().then(crate::net::EchoServer::models),
+                workers: o.workers.is_none().then(|| TCP_CONNECTIONS.to_vec()),
+            });
+        }
     }
     if let Some(e) = o.on_error {
         c.on_error = e;
@@ -139,30 +138,18 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
     if let Some(s) = o.stack_size {
         c.stack_size = Some(s);
     }
+    let params = crate::workload::Params {
+        iterations: o.iterations,
+        sleep_ms: o.sleep_ms,
+        cpu_ms: o.cpu_ms,
+        io_ms: o.io_ms,
+        message_bytes: o.message_bytes,
+    };
     for w in &mut c.workloads {
         if let Some(t) = o.tasks {
             w.tasks = t;
         }
-        match &mut w.spec {
-            WorkloadSpec::Cpu { iterations } => *iterations = o.iterations.unwrap_or(*iterations),
-            WorkloadSpec::Io { sleep_ms } => *sleep_ms = o.sleep_ms.unwrap_or(*sleep_ms),
-            WorkloadSpec::Noop => {}
-            WorkloadSpec::Mixed {
-                cpu_ms,
-                io_ms,
-                iterations,
-            } => {
-                if let Some(v) = o.cpu_ms {
-                    (*cpu_ms, *iterations) = (v, 0);
-                }
-                *io_ms = o.io_ms.unwrap_or(*io_ms);
-            }
-            WorkloadSpec::TcpEcho { message_bytes } => {
-                *message_bytes = o.message_bytes.unwrap_or(*message_bytes);
-            }
-            // A user's workload has no parameters the command line sets.
-            WorkloadSpec::User(_) => {}
-        }
+        w.spec.workload_mut().set(&params);
     }
     if let Some(s) = o.samples {
         c.samples = s;

@@ -1,12 +1,12 @@
 //! The presets: named starting points for a run (`quick`, `default`, the lesson's two
-//! experiments, `net`, `lesson`), each workload's default size, and the worker sweep derived from
+//! experiments, `net`, `lesson`) and the worker sweep derived from
 //! the detected cores. Command-line overrides are [`super::overrides`]'s.
 
 use super::{OnError, RunConfig, WorkloadOverride, WorkloadPlan, default_switch_interval_ms};
 use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
 use crate::model::ModelKind;
-use crate::workload::{WorkloadKind, WorkloadSpec};
+use crate::workload::{MultiplyLoop, Noop, SleepIo, WorkloadKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -34,52 +34,6 @@ pub enum Preset {
 
 /// The connection counts `tcp-echo` sweeps by default.
 pub const TCP_CONNECTIONS: [usize; 6] = [1, 4, 16, 64, 256, 1024];
-
-/// The default size of each workload on a machine whose sweep ends at `max_workers`, for a
-/// batch of about `batch_ms` on one worker.
-pub(crate) fn default_plan(kind: WorkloadKind, max_workers: u64, batch_ms: u64) -> WorkloadPlan {
-    let io_tasks = 16u64.max(2 * max_workers);
-    match kind {
-        WorkloadKind::Cpu => WorkloadPlan {
-            spec: WorkloadSpec::Cpu {
-                iterations: 10_000_000,
-            },
-            tasks: 12u64.max(max_workers),
-        },
-        // A batch of io tasks on one worker takes tasks × sleep: keep that near `batch_ms`
-        // however many tasks a big machine needs, but never below 5 ms a sleep.
-        WorkloadKind::Io => WorkloadPlan {
-            spec: WorkloadSpec::Io {
-                sleep_ms: (batch_ms / io_tasks).max(5),
-            },
-            tasks: io_tasks,
-        },
-        WorkloadKind::Noop => WorkloadPlan {
-            spec: WorkloadSpec::Noop,
-            tasks: 256,
-        },
-        // The request-handler shape `advise` starts from: 5 ms of compute, 20 ms of waiting.
-        WorkloadKind::Mixed => WorkloadPlan {
-            spec: WorkloadSpec::Mixed {
-                cpu_ms: 5,
-                io_ms: 20,
-                iterations: 0,
-            },
-            tasks: 64u64.max(4 * max_workers),
-        },
-        // 20,000 round trips per batch: ~0.2–1 s on 2 cores, and at least 19 per connection at
-        // the largest count.
-        WorkloadKind::TcpEcho => WorkloadPlan {
-            spec: WorkloadSpec::TcpEcho { message_bytes: 64 },
-            tasks: 20_000,
-        },
-        // A user's workload: twice the largest N, at least 16 tasks.
-        WorkloadKind::User(u) => WorkloadPlan {
-            spec: WorkloadSpec::User(u),
-            tasks: 16u64.max(2 * max_workers),
-        },
-    }
-}
 
 impl Preset {
     /// Every preset.
@@ -109,7 +63,7 @@ impl Preset {
     pub fn config(self, machine: &MachineInfo) -> RunConfig {
         let sweep = default_workers(machine);
         let max_workers = *sweep.last().unwrap_or(&1) as u64;
-        let plan = |k| default_plan(k, max_workers, 800);
+        let plan = |k| WorkloadPlan::sized(k, max_workers, 800);
         let base = RunConfig {
             preset: self,
             workloads: vec![
@@ -131,27 +85,23 @@ impl Preset {
             per_workload: Vec::new(),
         };
         let seed_cpu = WorkloadPlan {
-            spec: WorkloadSpec::Cpu {
-                iterations: 10_000_000,
-            },
+            spec: MultiplyLoop::new(10_000_000).into(),
             tasks: 12,
         };
         let seed_io = WorkloadPlan {
-            spec: WorkloadSpec::Io { sleep_ms: 2000 },
+            spec: SleepIo::new(2000).into(),
             tasks: 4000,
         };
         match self {
             Preset::Quick => RunConfig {
                 workloads: vec![
                     WorkloadPlan {
-                        spec: WorkloadSpec::Cpu {
-                            iterations: 3_000_000,
-                        },
+                        spec: MultiplyLoop::new(3_000_000).into(),
                         tasks: 12u64.max(max_workers),
                     },
-                    default_plan(WorkloadKind::Io, max_workers, 160),
+                    WorkloadPlan::sized(WorkloadKind::Io, max_workers, 160),
                     WorkloadPlan {
-                        spec: WorkloadSpec::Noop,
+                        spec: Noop.into(),
                         tasks: 64,
                     },
                 ],

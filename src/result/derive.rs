@@ -275,7 +275,7 @@ pub(crate) mod tests {
 
     #[test]
     fn speedup_efficiency_and_io_ideal() {
-        let io = WorkloadSpec::Io { sleep_ms: 100 };
+        let io = WorkloadSpec::Io(crate::workload::SleepIo::new(100));
         let cells = derive(
             &[
                 raw(ModelKind::Sequential, 1, io, &[0.8, 0.81, 0.82]),
@@ -296,7 +296,7 @@ pub(crate) mod tests {
 
     #[test]
     fn io_without_sequential_uses_the_ideal_baseline() {
-        let io = WorkloadSpec::Io { sleep_ms: 100 };
+        let io = WorkloadSpec::Io(crate::workload::SleepIo::new(100));
         let cells = derive(&[raw(ModelKind::Threads, 8, io, &[0.11, 0.12])], 2);
         assert_eq!(
             cells[0].speedup_baseline.as_deref(),
@@ -307,7 +307,7 @@ pub(crate) mod tests {
             &[raw(
                 ModelKind::Threads,
                 8,
-                WorkloadSpec::Cpu { iterations: 1 },
+                WorkloadSpec::Cpu(crate::workload::MultiplyLoop::new(1)),
                 &[1.0],
             )],
             2,

@@ -181,7 +181,8 @@ impl RunResults {
     /// in the order measured. Every per-workload output (tables, charts, verdicts) goes by it.
     pub fn workloads(&self) -> Vec<WorkloadKind> {
         let mut out: Vec<WorkloadKind> = WorkloadKind::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|k| self.cells.iter().any(|c| c.workload == *k))
             .collect();
         for c in &self.cells {
@@ -244,7 +245,12 @@ mod tests {
     #[test]
     fn checksums_survive_json_exactly() {
         let cells = derive(
-            &[raw(ModelKind::Sequential, 1, WorkloadSpec::Noop, &[1.0])],
+            &[raw(
+                ModelKind::Sequential,
+                1,
+                WorkloadSpec::Noop(crate::workload::Noop),
+                &[1.0],
+            )],
             2,
         );
         let text = serde_json::to_string(&cells[0]).unwrap();

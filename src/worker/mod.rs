@@ -160,7 +160,10 @@ mod tests {
     fn serve_answers_each_request_and_stops_at_end_of_input() {
         let mut input = Vec::new();
         for t in 0..3 {
-            input.extend(encode(&Request::new(t, WorkloadSpec::Noop)));
+            input.extend(encode(&Request::new(
+                t,
+                WorkloadSpec::Noop(crate::workload::Noop),
+            )));
         }
         let mut output = Vec::new();
         assert_eq!(serve(&mut input.as_slice(), &mut output), 0);
@@ -168,7 +171,10 @@ mod tests {
         for t in 0..3 {
             let resp: Response = read_frame(&mut r).unwrap().unwrap();
             assert_eq!(resp.task, t);
-            assert_eq!(resp.result, Ok(WorkloadSpec::Noop.run_task(t)));
+            assert_eq!(
+                resp.result,
+                Ok(WorkloadSpec::Noop(crate::workload::Noop).run_task(t))
+            );
         }
         assert!(read_frame::<Response>(&mut r).unwrap().is_none());
     }
@@ -184,18 +190,18 @@ mod tests {
             read_frame::<Request>(&mut huge.as_slice()),
             Err(Error::Protocol(m)) if m.contains("exceeds")
         ));
-        let mut truncated = encode(&Request::new(1, WorkloadSpec::Noop));
+        let mut truncated = encode(&Request::new(1, WorkloadSpec::Noop(crate::workload::Noop)));
         truncated.truncate(truncated.len() - 2);
         assert!(read_frame::<Request>(&mut truncated.as_slice()).is_err());
     }
 
     #[test]
     fn decode_frame_waits_for_whole_frames_and_rejects_bad_ones_early() {
-        let mut buf = encode(&Request::new(1, WorkloadSpec::Noop));
+        let mut buf = encode(&Request::new(1, WorkloadSpec::Noop(crate::workload::Noop)));
         let first = buf.len();
         buf.extend(encode(&Request::new(
             2,
-            WorkloadSpec::Cpu { iterations: 7 },
+            WorkloadSpec::Cpu(crate::workload::MultiplyLoop::new(7)),
         )));
         // Every proper prefix of the first frame: not yet.
         for cut in 0..first {
@@ -224,7 +230,7 @@ mod tests {
 
     #[test]
     fn a_version_mismatch_is_reported_not_run() {
-        let mut req = Request::new(0, WorkloadSpec::Noop);
+        let mut req = Request::new(0, WorkloadSpec::Noop(crate::workload::Noop));
         req.version = "0.0.0-other".into();
         let resp = answer(&req);
         assert!(resp.result.unwrap_err().contains("0.0.0-other"));

@@ -5,17 +5,25 @@
 //! or reduced to a closed form, and `black_box` on the step number keeps the optimizer from
 //! reasoning about the sequence at all. It does no IO and takes no locks.
 
-use super::{Batch, Column, Ideal, Reading, TaskHooks, Workload, mix};
+use super::{
+    AsyncTask, Batch, Builtin, Column, Ideal, Offload, Params, Reading, TaskHooks, Workload, mix,
+};
+use serde::{Deserialize, Serialize};
 use std::hint::black_box;
 
 /// Steps between two [`TaskHooks::check`] calls in [`MultiplyLoop::run_hooked`]: about 10–25 µs
 /// of work, fine-grained against a 5 ms GIL switch interval.
 pub const CHECK_EVERY: u64 = 8192;
 
+/// Salt of the CPython worker's checksum (`python/parbench_worker.py`): its loop is the lesson's
+/// own, whose result is not this one's.
+const PY_SALT: u64 = 0x5EED_0000_0000_0040;
+
 /// `iterations` dependent 64-bit multiplies per task.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MultiplyLoop {
-    iterations: u64,
+    /// Multiply steps per task.
+    pub iterations: u64,
 }
 
 impl MultiplyLoop {
@@ -28,7 +36,7 @@ impl MultiplyLoop {
 impl MultiplyLoop {
     /// The same task as [`Workload::run_task`] (same checksum), calling `hooks.check()` every
     /// [`CHECK_EVERY`] steps so a model can take the CPU away between chunks.
-    pub fn run_hooked(&self, task: u64, hooks: &mut dyn TaskHooks) -> u64 {
+    pub fn run_chunked(&self, task: u64, hooks: &mut dyn TaskHooks) -> u64 {
         let seed = mix(task);
         let mut acc = seed | 1;
         let end = black_box(self.iterations);
@@ -60,6 +68,45 @@ impl Workload for MultiplyLoop {
             acc = acc.wrapping_mul(black_box(i) | 1) ^ seed;
         }
         black_box(acc)
+    }
+
+    fn run_hooked(&self, task: u64, hooks: &mut dyn TaskHooks) -> u64 {
+        self.run_chunked(task, hooks)
+    }
+
+    fn run_async(&self, task: u64, compute: Offload) -> AsyncTask {
+        let w = *self;
+        compute(Box::new(move || w.run_task(task)))
+    }
+
+    fn computes(&self) -> bool {
+        true
+    }
+
+    fn python(&self) -> Option<(&'static str, u64)> {
+        Some(("cpu", self.iterations))
+    }
+
+    fn python_checksum(&self, task: u64) -> u64 {
+        mix(task ^ PY_SALT).wrapping_add(self.iterations)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.iterations == 0 {
+            return Err("--iterations must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    fn set(&mut self, p: &Params) {
+        self.iterations = p.iterations.unwrap_or(self.iterations);
+    }
+}
+
+impl Builtin for MultiplyLoop {
+    /// The lesson's 10^7 steps (about 10–30 ms here), at least one task per worker.
+    fn sized(max_workers: u64, _batch_ms: u64) -> (Self, u64) {
+        (MultiplyLoop::new(10_000_000), 12u64.max(max_workers))
     }
 }
 

@@ -2,51 +2,100 @@
 //! `time.sleep(2)` does. The thread is parked by the OS for the whole time and uses no CPU.
 //! Real sockets are a separate workload (not here).
 
-use super::{Batch, Column, Ideal, Reading, Workload, mix};
+use super::{AsyncTask, Batch, Builtin, Column, Ideal, Offload, Params, Reading, Workload, mix};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Salt so an io task's checksum differs from a noop task's with the same index.
 const SALT: u64 = 0x5EED_0000_0000_0010;
 
 /// Sleeps `sleep_ms` milliseconds per task.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SleepIo {
-    sleep: Duration,
+    /// Sleep per task, in milliseconds.
+    pub sleep_ms: u64,
 }
 
 impl SleepIo {
     /// A task that sleeps `sleep_ms` milliseconds.
     pub fn new(sleep_ms: u64) -> Self {
-        SleepIo {
-            sleep: Duration::from_millis(sleep_ms),
-        }
+        SleepIo { sleep_ms }
+    }
+
+    fn sleep(&self) -> Duration {
+        Duration::from_millis(self.sleep_ms)
     }
 }
 
 impl Workload for SleepIo {
     fn run_task(&self, task: u64) -> u64 {
-        std::thread::sleep(self.sleep);
+        std::thread::sleep(self.sleep());
         self.expected_checksum(task)
     }
 
     fn expected_checksum(&self, task: u64) -> u64 {
         mix(task ^ SALT)
     }
+
+    /// The sleep blocks: the hooks hear about it (the gil model releases its lock).
+    fn run_hooked(&self, task: u64, hooks: &mut dyn super::TaskHooks) -> u64 {
+        hooks.blocking_begin();
+        let c = self.run_task(task);
+        hooks.blocking_end();
+        c
+    }
+
+    /// A timer of the runtime's, no thread held.
+    fn run_async(&self, task: u64, _: Offload) -> AsyncTask {
+        let (sleep, c) = (self.sleep(), self.expected_checksum(task));
+        Box::pin(async move {
+            tokio::time::sleep(sleep).await;
+            Ok(c)
+        })
+    }
+
+    fn computes(&self) -> bool {
+        false
+    }
+
+    fn nominal_task_s(&self) -> Option<f64> {
+        Some(self.sleep().as_secs_f64())
+    }
+
+    fn python(&self) -> Option<(&'static str, u64)> {
+        Some(("io", self.sleep_ms))
+    }
+
+    fn set(&mut self, p: &Params) {
+        self.sleep_ms = p.sleep_ms.unwrap_or(self.sleep_ms);
+    }
+}
+
+impl Builtin for SleepIo {
+    /// A batch on one worker takes tasks × sleep: kept near `batch_ms` however many tasks a big
+    /// machine needs, but never below 5 ms a sleep.
+    fn sized(max_workers: u64, batch_ms: u64) -> (Self, u64) {
+        let tasks = 16u64.max(2 * max_workers);
+        (SleepIo::new((batch_ms / tasks).max(5)), tasks)
+    }
 }
 
 impl Reading for SleepIo {
     fn describe(&self, tasks: u64) -> String {
-        format!("{tasks} tasks × {} ms sleep", self.sleep.as_millis())
+        format!("{tasks} tasks × {} ms sleep", self.sleep_ms)
     }
     /// Waves of sleeps: `ceil(tasks / waits) × sleep`.
     fn ideal(&self, b: &Batch) -> Ideal {
-        Ideal::waves(b.tasks, b.waits, self.sleep.as_secs_f64())
+        Ideal::waves(b.tasks, b.waits, self.sleep().as_secs_f64())
     }
     fn column(&self) -> Column {
         Column::IdealTime
     }
     fn title(&self) -> String {
         "IO-bound".into()
+    }
+    fn still_growing(&self, logical_cores: usize) -> String {
+        format!("so waiting, not the {logical_cores} cores, bounds it")
     }
     fn ideal_label(&self, time: bool) -> Option<&'static str> {
         Some(if time {

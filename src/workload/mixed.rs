@@ -4,63 +4,19 @@
 //! milliseconds into iterations) is timing, so it lives in `measure::calibrate`, not here.
 
 use super::{
-    Batch, Column, Ideal, MultiplyLoop, NoHooks, Reading, TaskHooks, Workload, combine, mix,
+    AsyncTask, Batch, Builtin, Column, Ideal, MultiplyLoop, Offload, Params, Reading, TaskHooks,
+    Workload, combine, mix,
 };
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Salt so the sleep half of a mixed task has its own checksum.
 const SALT: u64 = 0x5EED_0000_0000_0030;
 
-/// `iterations` multiply steps, then a sleep of `io_ms`.
-#[derive(Clone, Copy, Debug)]
-pub struct MixedTask {
-    compute: MultiplyLoop,
-    io: Duration,
-}
-
-impl MixedTask {
-    /// A task of `iterations` multiply steps followed by `io_ms` milliseconds of sleep.
-    pub fn new(iterations: u64, io_ms: u64) -> Self {
-        MixedTask {
-            compute: MultiplyLoop::new(iterations),
-            io: Duration::from_millis(io_ms),
-        }
-    }
-
-    /// Runs the task, telling `hooks` about the compute chunks and the blocking sleep.
-    pub fn run_hooked(&self, task: u64, hooks: &mut dyn TaskHooks) -> u64 {
-        let c = self.compute.run_hooked(task, hooks);
-        hooks.blocking_begin();
-        std::thread::sleep(self.io);
-        hooks.blocking_end();
-        combine(c, Self::io_checksum(task))
-    }
-
-    /// The checksum of the sleep half of task `task`; the whole task's is the compute half's
-    /// combined with this.
-    pub fn io_checksum(task: u64) -> u64 {
-        mix(task ^ SALT)
-    }
-
-    /// The compute half alone (what calibration times).
-    pub fn compute(&self) -> MultiplyLoop {
-        self.compute
-    }
-}
-
-impl Workload for MixedTask {
-    fn run_task(&self, task: u64) -> u64 {
-        self.run_hooked(task, &mut NoHooks)
-    }
-
-    fn expected_checksum(&self, task: u64) -> u64 {
-        combine(self.compute.run_task(task), Self::io_checksum(task))
-    }
-}
-
-/// A mixed workload's parameters, for reading its results.
-#[derive(Clone, Copy, Debug)]
-pub struct MixedSpec {
+/// `iterations` multiply steps (calibrated to take about `cpu_ms` on the measuring machine; 0
+/// until calibrated), then a sleep of `io_ms`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mixed {
     /// The compute time asked for, milliseconds.
     pub cpu_ms: u64,
     /// The sleep per task, milliseconds.
@@ -69,7 +25,99 @@ pub struct MixedSpec {
     pub iterations: u64,
 }
 
-impl Reading for MixedSpec {
+impl Mixed {
+    /// `cpu_ms` of compute (calibrated at the start of a run), then `io_ms` of sleep.
+    pub fn new(cpu_ms: u64, io_ms: u64) -> Self {
+        Mixed {
+            cpu_ms,
+            io_ms,
+            iterations: 0,
+        }
+    }
+
+    fn compute(&self) -> MultiplyLoop {
+        MultiplyLoop::new(self.iterations)
+    }
+
+    fn io(&self) -> Duration {
+        Duration::from_millis(self.io_ms)
+    }
+
+    /// The checksum of the sleep half of task `task`.
+    fn io_checksum(task: u64) -> u64 {
+        mix(task ^ SALT)
+    }
+}
+
+impl Workload for Mixed {
+    fn run_task(&self, task: u64) -> u64 {
+        self.run_hooked(task, &mut super::NoHooks)
+    }
+
+    fn expected_checksum(&self, task: u64) -> u64 {
+        combine(self.compute().run_task(task), Self::io_checksum(task))
+    }
+
+    /// The compute in chunks, then the sleep between `blocking_begin` and `blocking_end`.
+    fn run_hooked(&self, task: u64, hooks: &mut dyn TaskHooks) -> u64 {
+        let c = self.compute().run_chunked(task, hooks);
+        hooks.blocking_begin();
+        std::thread::sleep(self.io());
+        hooks.blocking_end();
+        combine(c, Self::io_checksum(task))
+    }
+
+    /// The compute as the model says, then a timer.
+    fn run_async(&self, task: u64, compute: Offload) -> AsyncTask {
+        let (cpu, io) = (self.compute(), self.io());
+        let c = compute(Box::new(move || cpu.run_task(task)));
+        Box::pin(async move {
+            let c = c.await?;
+            tokio::time::sleep(io).await;
+            Ok(combine(c, Self::io_checksum(task)))
+        })
+    }
+
+    fn computes(&self) -> bool {
+        false
+    }
+
+    fn nominal_task_s(&self) -> Option<f64> {
+        Some((self.cpu_ms + self.io_ms) as f64 / 1000.0)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.cpu_ms == 0 {
+            return Err("--cpu-ms must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// A new `--cpu-ms` is calibrated again.
+    fn set(&mut self, p: &Params) {
+        if let Some(v) = p.cpu_ms {
+            (self.cpu_ms, self.iterations) = (v, 0);
+        }
+        self.io_ms = p.io_ms.unwrap_or(self.io_ms);
+    }
+
+    fn calibrate(&mut self, ns_per_step: &mut dyn FnMut() -> f64) -> bool {
+        if self.iterations != 0 {
+            return false;
+        }
+        self.iterations = ((self.cpu_ms as f64 * 1e6 / ns_per_step()).round() as u64).max(1);
+        true
+    }
+}
+
+impl Builtin for Mixed {
+    /// The request-handler shape `advise` starts from: 5 ms of compute, 20 ms of waiting.
+    fn sized(max_workers: u64, _batch_ms: u64) -> (Self, u64) {
+        (Mixed::new(5, 20), 64u64.max(4 * max_workers))
+    }
+}
+
+impl Reading for Mixed {
     fn describe(&self, tasks: u64) -> String {
         format!(
             "{tasks} tasks × ({} ms compute = {} multiplies, then {} ms sleep)",
@@ -123,13 +171,21 @@ mod tests {
                 self.0.push("end");
             }
         }
-        let t = MixedTask::new(20_000, 10);
+        let t = Mixed {
+            cpu_ms: 1,
+            io_ms: 10,
+            iterations: 20_000,
+        };
         let mut log = Log::default();
         let start = Instant::now();
         let c = t.run_hooked(3, &mut log);
         assert!(start.elapsed() >= Duration::from_millis(10));
         assert_eq!(log.0, ["check", "begin", "end"]);
         assert_eq!(c, t.expected_checksum(3));
-        assert_ne!(c, MixedTask::new(20_001, 10).expected_checksum(3));
+        let other = Mixed {
+            iterations: 20_001,
+            ..t
+        };
+        assert_ne!(c, other.expected_checksum(3));
     }
 }

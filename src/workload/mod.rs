@@ -5,25 +5,21 @@
 //! batch checksum. [`WorkloadSpec`] is the serialisable description handed to threads and to worker
 //! processes. This module does not time anything and knows nothing of execution models.
 
-mod cpu;
-mod io;
-mod mixed;
-mod noop;
 pub mod python;
-pub mod tcp_echo;
 pub mod user;
 
-pub use cpu::{CHECK_EVERY, MultiplyLoop};
-pub use io::SleepIo;
-pub use mixed::MixedTask;
-pub use noop::Noop;
+pub use cpu::CHECK_EVERY;
 pub use user::{Shape, UserRef};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
 
-/// One kind of task. Implementations must be deterministic in their checksum.
+/// What one task of a workload does, and everything an execution model or a run's plan asks of
+/// it. parbench's own workloads implement it (one file each, registered by one row of the `workloads!` table in this module), and so
+/// does a user's ([`UserRef`], from [`crate::Harness`]). Checksums must be deterministic.
 pub trait Workload {
     /// Runs task number `task` and returns its checksum.
     fn run_task(&self, task: u64) -> u64;
@@ -33,6 +29,85 @@ pub trait Workload {
     fn expected_checksum(&self, task: u64) -> u64 {
         self.run_task(task)
     }
+
+    /// Runs one task, letting `hooks` step in between compute chunks and around blocking (see
+    /// [`TaskHooks`]); same checksum as [`Workload::run_task`]. By default the task is one
+    /// compute chunk the hooks cannot interrupt.
+    fn run_hooked(&self, task: u64, hooks: &mut dyn TaskHooks) -> u64 {
+        let _ = hooks;
+        self.run_task(task)
+    }
+
+    /// One task as the async models run it: waits are awaited, compute goes through `compute`
+    /// (inline on the runtime's thread, or on its blocking pool, as the model says).
+    fn run_async(&self, task: u64, compute: Offload) -> AsyncTask;
+
+    /// Whether tasks compute from start to end (Amdahl's law and the cores bound the speedup).
+    fn computes(&self) -> bool;
+
+    /// The time one task takes by construction, seconds, where the workload fixes it (`io`: the
+    /// sleep): the ideal sequential time of a batch is `tasks` times this when no sequential
+    /// run was measured, and it lengthens the task timeout.
+    fn nominal_task_s(&self) -> Option<f64> {
+        None
+    }
+
+    /// The lesson's CPython worker's name and parameter for this workload, where it has one.
+    fn python(&self) -> Option<(&'static str, u64)> {
+        None
+    }
+
+    /// The checksum of task `task` as the CPython worker computes it ([`Workload::python`]).
+    fn python_checksum(&self, task: u64) -> u64 {
+        self.expected_checksum(task)
+    }
+
+    /// Why these parameters cannot run, in one line naming the flag.
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Takes the command-line parameters that are its own.
+    fn set(&mut self, params: &Params) {
+        let _ = params;
+    }
+
+    /// Sizes itself for this machine, given the nanoseconds a multiply step takes (asked for
+    /// only when needed: timing it takes a while). Returns whether it did.
+    fn calibrate(&mut self, ns_per_step: &mut dyn FnMut() -> f64) -> bool {
+        let _ = ns_per_step;
+        false
+    }
+}
+
+/// A task's future under the async models.
+pub type AsyncTask = Pin<Box<dyn Future<Output = crate::Result<u64>> + Send>>;
+
+/// How an async model runs a task's compute ([`Workload::run_async`]).
+pub type Offload = fn(Box<dyn FnOnce() -> u64 + Send>) -> AsyncTask;
+
+/// The parameters the command line sets (`--iterations`, `--sleep-ms`, …): each workload takes
+/// its own ([`Workload::set`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Params {
+    /// `--iterations`: multiply steps per task.
+    pub iterations: Option<u64>,
+    /// `--sleep-ms`: the sleep per task.
+    pub sleep_ms: Option<u64>,
+    /// `--cpu-ms`: compute per task.
+    pub cpu_ms: Option<u64>,
+    /// `--io-ms`: the wait per task after its compute.
+    pub io_ms: Option<u64>,
+    /// `--message-bytes`: bytes per echoed message.
+    pub message_bytes: Option<u64>,
+}
+
+/// One of parbench's own workloads: a [`Workload`] and its [`Reading`], with a default size.
+/// Registered by one row of the `workloads!` table in `src/workload/mod.rs`.
+pub trait Builtin: Workload + Reading + Sized {
+    /// The default workload on a machine whose worker sweep ends at `max_workers`, for a batch of
+    /// about `batch_ms` on one worker, and its tasks per batch.
+    fn sized(max_workers: u64, batch_ms: u64) -> (Self, u64);
 }
 
 /// How a workload's results are read: what a batch is, the ideal a model could reach, what
@@ -53,6 +128,12 @@ pub trait Reading {
     /// chart (`time` true); `None`: no such line.
     fn ideal_label(&self, time: bool) -> Option<&'static str> {
         (!time).then_some("ideal")
+    }
+    /// Why the speedup still grows at the largest worker count tried, on a machine of
+    /// `logical_cores`: the end of its verdict.
+    fn still_growing(&self, logical_cores: usize) -> String {
+        let _ = logical_cores;
+        "so more workers may help".into()
     }
 }
 
@@ -118,54 +199,141 @@ pub trait TaskHooks {
 pub struct NoHooks;
 impl TaskHooks for NoHooks {}
 
-/// The name of a workload, as used on the command line and in result files: one of parbench's
-/// own, or a user's ([`crate::Harness`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum WorkloadKind {
+/// The registry of parbench's own workloads: one row each, `Variant = "name" => module::Type`,
+/// declaring the module (its own file), the [`WorkloadKind`] and [`WorkloadSpec`] variants and
+/// every dispatch. A type without a [`Builtin`] impl does not compile.
+macro_rules! workloads {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal => $module:ident :: $ty:ident,)*) => {
+        $(pub mod $module; pub use $module::$ty;)*
+
+        /// The name of a workload, as used on the command line and in result files: one of
+        /// parbench's own, or a user's ([`crate::Harness`]).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum WorkloadKind {
+            $($(#[$doc])* $variant,)*
+            /// A user's workload, by its name.
+            User(UserRef),
+        }
+
+        /// A workload with its parameters: everything a thread or a worker process needs to
+        /// run a task. In files: `{"kind": "<name>", <its parameters>}`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "kind")]
+        pub enum WorkloadSpec {
+            $($(#[$doc])* #[serde(rename = $name)] $variant($ty),)*
+            /// A user's workload ([`crate::Harness`]): `{"kind": "user", "name": …, "shape": …}`.
+            #[serde(rename = "user")]
+            User(UserRef),
+        }
+
+        impl WorkloadKind {
+            /// parbench's own workloads, in display order.
+            pub const ALL: &'static [WorkloadKind] = &[$(WorkloadKind::$variant),*];
+
+            /// The command-line and JSON name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(WorkloadKind::$variant => $name,)*
+                    WorkloadKind::User(u) => u.name(),
+                }
+            }
+
+            /// Its default size on a machine whose sweep ends at `max_workers`, for a batch of
+            /// about `batch_ms` on one worker: the spec and its tasks per batch. A user's
+            /// workload gets twice the largest N, at least 16 tasks.
+            pub fn sized(self, max_workers: u64, batch_ms: u64) -> (WorkloadSpec, u64) {
+                match self {
+                    $(WorkloadKind::$variant => {
+                        let (w, tasks) = <$ty as Builtin>::sized(max_workers, batch_ms);
+                        (WorkloadSpec::$variant(w), tasks)
+                    })*
+                    WorkloadKind::User(u) => (WorkloadSpec::User(u), 16u64.max(2 * max_workers)),
+                }
+            }
+        }
+
+        impl WorkloadSpec {
+            /// Which workload this is.
+            pub fn kind(&self) -> WorkloadKind {
+                match self {
+                    $(WorkloadSpec::$variant(_) => WorkloadKind::$variant,)*
+                    WorkloadSpec::User(u) => WorkloadKind::User(*u),
+                }
+            }
+
+            /// The workload itself.
+            pub fn workload(&self) -> &dyn Workload {
+                match self {
+                    $(WorkloadSpec::$variant(w) => w,)*
+                    WorkloadSpec::User(u) => u,
+                }
+            }
+
+            /// The workload itself, to set its parameters.
+            pub fn workload_mut(&mut self) -> &mut dyn Workload {
+                match self {
+                    $(WorkloadSpec::$variant(w) => w,)*
+                    WorkloadSpec::User(u) => u,
+                }
+            }
+
+            /// How its results are read (see [`Reading`]).
+            pub fn reading(&self) -> &dyn Reading {
+                match self {
+                    $(WorkloadSpec::$variant(w) => w,)*
+                    WorkloadSpec::User(u) => u,
+                }
+            }
+        }
+
+        $(impl From<$ty> for WorkloadSpec {
+            fn from(w: $ty) -> Self {
+                WorkloadSpec::$variant(w)
+            }
+        })*
+    };
+}
+
+workloads! {
     /// The lesson's CPU-bound multiply loop.
-    Cpu,
+    Cpu = "cpu" => cpu::MultiplyLoop,
     /// The lesson's IO-bound sleep.
-    Io,
+    Io = "io" => io::SleepIo,
     /// An empty task: what the model itself costs per task.
-    Noop,
+    Noop = "noop" => noop::Noop,
     /// Compute for `--cpu-ms`, then sleep `--io-ms`.
-    Mixed,
+    Mixed = "mixed" => mixed::Mixed,
     /// Round trips to an upper-casing TCP echo server over loopback.
-    TcpEcho,
-    /// A user's workload, by its name.
-    User(UserRef),
+    TcpEcho = "tcp-echo" => tcp_echo::TcpEcho,
 }
 
 impl WorkloadKind {
-    /// parbench's own workloads, in display order.
-    pub const ALL: [WorkloadKind; 5] = [
-        WorkloadKind::Cpu,
-        WorkloadKind::Io,
-        WorkloadKind::Noop,
-        WorkloadKind::Mixed,
-        WorkloadKind::TcpEcho,
-    ];
-
-    /// The command-line and JSON name.
-    pub fn name(self) -> &'static str {
-        match self {
-            WorkloadKind::Cpu => "cpu",
-            WorkloadKind::Io => "io",
-            WorkloadKind::Noop => "noop",
-            WorkloadKind::Mixed => "mixed",
-            WorkloadKind::TcpEcho => "tcp-echo",
-            WorkloadKind::User(u) => u.name(),
-        }
+    /// This workload at its default size: for what does not depend on the size.
+    pub fn spec(self) -> WorkloadSpec {
+        self.sized(1, 800).0
     }
 
-    /// Whether its tasks compute from start to end (the multiply loop, a user's compute
-    /// workload): Amdahl's law and the cores bound its speedup.
+    /// Whether its tasks compute from start to end: Amdahl's law and the cores bound its
+    /// speedup.
     pub fn computes(self) -> bool {
-        match self {
-            WorkloadKind::Cpu => true,
-            WorkloadKind::User(u) => u.shape() == Shape::Compute,
-            _ => false,
-        }
+        self.spec().workload().computes()
+    }
+
+    /// What tables show beside its medians.
+    pub fn column(self) -> Column {
+        self.spec().reading().column()
+    }
+
+    /// Whether a speedup over sequential means anything (not for empty tasks, whose cells
+    /// show their cost per task instead).
+    pub fn has_speedup(self) -> bool {
+        self.column() != Column::PerTask
+    }
+
+    /// Whether its tasks are round trips to a server of the model's design, N its
+    /// connections (`tcp-echo`), rather than tasks run by N workers.
+    pub fn over_network(self) -> bool {
+        self.column() == Column::Network
     }
 }
 
@@ -179,10 +347,15 @@ impl FromStr for WorkloadKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         WorkloadKind::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|k| k.name() == s)
             .ok_or_else(|| {
-                format!("unknown workload '{s}' (expected one of: cpu, io, noop, mixed, tcp-echo)")
+                let names: Vec<&str> = WorkloadKind::ALL.iter().map(|k| k.name()).collect();
+                format!(
+                    "unknown workload '{s}' (expected one of: {})",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -209,119 +382,15 @@ impl<'de> Deserialize<'de> for WorkloadKind {
     }
 }
 
-/// A workload with its parameters: everything a thread or a worker process needs to run a task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum WorkloadSpec {
-    /// [`MultiplyLoop`] with this many multiply steps per task.
-    Cpu {
-        /// Multiply steps per task.
-        iterations: u64,
-    },
-    /// [`SleepIo`] sleeping this long per task.
-    Io {
-        /// Sleep per task, in milliseconds.
-        sleep_ms: u64,
-    },
-    /// [`Noop`].
-    Noop,
-    /// [`MixedTask`]: `iterations` multiply steps (calibrated to take about `cpu_ms` on the
-    /// measuring machine; 0 until calibrated), then a sleep of `io_ms`.
-    Mixed {
-        /// The compute time asked for, milliseconds.
-        cpu_ms: u64,
-        /// The sleep per task, milliseconds.
-        io_ms: u64,
-        /// Multiply steps per task, from calibration.
-        iterations: u64,
-    },
-    /// Round trips of `message_bytes` bytes to an echo server (`crate::net`); a task is one
-    /// round trip, the model is the server's design and N the number of connections.
-    TcpEcho {
-        /// Bytes per message.
-        message_bytes: u64,
-    },
-    /// A user's workload ([`crate::Harness`]): `{"kind": "user", "name": …, "shape": …}`.
-    User(UserRef),
-}
-
 impl WorkloadSpec {
-    /// Which workload this is.
-    pub fn kind(&self) -> WorkloadKind {
-        match self {
-            WorkloadSpec::Cpu { .. } => WorkloadKind::Cpu,
-            WorkloadSpec::Io { .. } => WorkloadKind::Io,
-            WorkloadSpec::Noop => WorkloadKind::Noop,
-            WorkloadSpec::Mixed { .. } => WorkloadKind::Mixed,
-            WorkloadSpec::TcpEcho { .. } => WorkloadKind::TcpEcho,
-            WorkloadSpec::User(u) => WorkloadKind::User(*u),
-        }
-    }
-
     /// Runs one task of this workload.
     pub fn run_task(&self, task: u64) -> u64 {
-        match *self {
-            WorkloadSpec::Cpu { iterations } => MultiplyLoop::new(iterations).run_task(task),
-            WorkloadSpec::Io { sleep_ms } => SleepIo::new(sleep_ms).run_task(task),
-            WorkloadSpec::Noop => Noop.run_task(task),
-            WorkloadSpec::Mixed {
-                iterations, io_ms, ..
-            } => MixedTask::new(iterations, io_ms).run_task(task),
-            // Only the echo-server models run tcp-echo (the plan refuses anything else); this
-            // is the checksum term they return for a verified round trip.
-            WorkloadSpec::TcpEcho { .. } => tcp_echo::round_trip_checksum(task),
-            WorkloadSpec::User(u) => u.run(task),
-        }
+        self.workload().run_task(task)
     }
 
-    /// Runs one task, letting `hooks` step in between compute chunks and around blocking
-    /// (see [`TaskHooks`]); same checksum as [`WorkloadSpec::run_task`].
+    /// Runs one task, letting `hooks` step in (see [`Workload::run_hooked`]).
     pub fn run_task_hooked(&self, task: u64, hooks: &mut dyn TaskHooks) -> u64 {
-        match *self {
-            WorkloadSpec::Cpu { iterations } => {
-                MultiplyLoop::new(iterations).run_hooked(task, hooks)
-            }
-            WorkloadSpec::Io { sleep_ms } => {
-                hooks.blocking_begin();
-                let c = SleepIo::new(sleep_ms).run_task(task);
-                hooks.blocking_end();
-                c
-            }
-            WorkloadSpec::Noop => Noop.run_task(task),
-            WorkloadSpec::Mixed {
-                iterations, io_ms, ..
-            } => MixedTask::new(iterations, io_ms).run_hooked(task, hooks),
-            WorkloadSpec::TcpEcho { .. } => self.run_task(task),
-            // A user's compute cannot be interrupted mid-task; blocking and async tasks wait,
-            // so the hooks hear about it.
-            WorkloadSpec::User(u) if u.shape() == Shape::Compute => u.run(task),
-            WorkloadSpec::User(u) => {
-                hooks.blocking_begin();
-                let c = u.run(task);
-                hooks.blocking_end();
-                c
-            }
-        }
-    }
-
-    /// How this workload's results are read (see [`Reading`]).
-    pub fn reading(&self) -> Box<dyn Reading> {
-        match *self {
-            WorkloadSpec::Cpu { iterations } => Box::new(MultiplyLoop::new(iterations)),
-            WorkloadSpec::Io { sleep_ms } => Box::new(SleepIo::new(sleep_ms)),
-            WorkloadSpec::Noop => Box::new(Noop),
-            WorkloadSpec::Mixed {
-                cpu_ms,
-                io_ms,
-                iterations,
-            } => Box::new(mixed::MixedSpec {
-                cpu_ms,
-                io_ms,
-                iterations,
-            }),
-            WorkloadSpec::TcpEcho { message_bytes } => Box::new(tcp_echo::Echo { message_bytes }),
-            WorkloadSpec::User(u) => Box::new(u),
-        }
+        self.workload().run_hooked(task, hooks)
     }
 
     /// "12 tasks × 10000000 multiplies", for tables and chart captions.
@@ -329,33 +398,14 @@ impl WorkloadSpec {
         self.reading().describe(tasks)
     }
 
-    /// The time one task takes by construction, seconds, where the workload fixes it (`io`: the
-    /// sleep; `mixed`: compute asked for + sleep): the ideal sequential time of a batch is
-    /// `tasks` times this when no sequential run was measured.
+    /// See [`Workload::nominal_task_s`].
     pub fn nominal_task_s(&self) -> Option<f64> {
-        match *self {
-            WorkloadSpec::Io { sleep_ms } => Some(sleep_ms as f64 / 1000.0),
-            WorkloadSpec::Mixed { cpu_ms, io_ms, .. } => Some((cpu_ms + io_ms) as f64 / 1000.0),
-            WorkloadSpec::User(u) => u.nominal_task_s(),
-            WorkloadSpec::Cpu { .. } | WorkloadSpec::Noop | WorkloadSpec::TcpEcho { .. } => None,
-        }
+        self.workload().nominal_task_s()
     }
 
     /// The checksum of one task, see [`Workload::expected_checksum`].
     pub fn expected_checksum(&self, task: u64) -> u64 {
-        match *self {
-            WorkloadSpec::Cpu { iterations } => {
-                MultiplyLoop::new(iterations).expected_checksum(task)
-            }
-            WorkloadSpec::Io { sleep_ms } => SleepIo::new(sleep_ms).expected_checksum(task),
-            WorkloadSpec::Noop => Noop.expected_checksum(task),
-            WorkloadSpec::Mixed {
-                iterations, io_ms, ..
-            } => MixedTask::new(iterations, io_ms).expected_checksum(task),
-            WorkloadSpec::TcpEcho { .. } => tcp_echo::round_trip_checksum(task),
-            // The user's own code, run once on this thread: the sequential reference.
-            WorkloadSpec::User(u) => u.run(task),
-        }
+        self.workload().expected_checksum(task)
     }
 
     /// The checksum a whole batch of `tasks` tasks must produce, whatever the order they ran in.
@@ -385,7 +435,7 @@ mod tests {
 
     #[test]
     fn batch_checksum_is_order_independent_and_counts_every_task() {
-        let spec = WorkloadSpec::Noop;
+        let spec = WorkloadSpec::Noop(Noop);
         let forward = (0..10).fold(0, |a, t| combine(a, spec.run_task(t)));
         let backward = (0..10).rev().fold(0, |a, t| combine(a, spec.run_task(t)));
         assert_eq!(forward, backward);
@@ -396,7 +446,7 @@ mod tests {
 
     #[test]
     fn kinds_parse_and_print() {
-        for k in WorkloadKind::ALL {
+        for &k in WorkloadKind::ALL {
             assert_eq!(k.name().parse::<WorkloadKind>().unwrap(), k);
         }
         assert!(
@@ -410,17 +460,48 @@ mod tests {
     #[test]
     fn spec_round_trips_through_json() {
         for spec in [
-            WorkloadSpec::Cpu { iterations: 7 },
-            WorkloadSpec::Io { sleep_ms: 3 },
-            WorkloadSpec::Noop,
-            WorkloadSpec::Mixed {
+            WorkloadSpec::Cpu(MultiplyLoop::new(7)),
+            WorkloadSpec::Io(SleepIo::new(3)),
+            WorkloadSpec::Noop(Noop),
+            WorkloadSpec::Mixed(Mixed {
                 cpu_ms: 5,
                 io_ms: 20,
                 iterations: 123,
-            },
+            }),
+            WorkloadSpec::TcpEcho(TcpEcho { message_bytes: 9 }),
         ] {
             let text = serde_json::to_string(&spec).unwrap();
             assert_eq!(serde_json::from_str::<WorkloadSpec>(&text).unwrap(), spec);
+        }
+        // The files written before workloads were a registry read the same.
+        for (text, spec) in [
+            (
+                r#"{"kind":"cpu","iterations":7}"#,
+                WorkloadSpec::Cpu(MultiplyLoop::new(7)),
+            ),
+            (r#"{"kind":"noop"}"#, WorkloadSpec::Noop(Noop)),
+            (
+                r#"{"kind":"io","sleep_ms":3}"#,
+                WorkloadSpec::Io(SleepIo::new(3)),
+            ),
+        ] {
+            assert_eq!(serde_json::from_str::<WorkloadSpec>(text).unwrap(), spec);
+            assert_eq!(serde_json::to_string(&spec).unwrap(), text);
+        }
+    }
+
+    /// Every registered workload: its name is its file name, its default spec is of its kind
+    /// and passes its own check, and its tasks' checksums agree however they are run.
+    #[test]
+    fn every_registered_workload_is_whole() {
+        for &k in WorkloadKind::ALL {
+            let (spec, tasks) = k.sized(2, 40);
+            assert_eq!(spec.kind(), k);
+            assert!(tasks > 0, "{k}");
+            let json = serde_json::to_value(spec).unwrap();
+            assert_eq!(json["kind"], k.name(), "{k}");
+            assert_eq!(spec.workload().check(), Ok(()), "{k}");
+            assert!(!spec.describe(tasks).is_empty());
         }
     }
 }

@@ -6,20 +6,13 @@
 //! to its last step. Its `io` and `noop` tasks return the same checksums as parbench's own.
 //! Mixed tasks are not offered to CPython: their compute time is calibrated for the Rust loop.
 
-use super::{WorkloadSpec, mix};
-
-/// Salt of the CPython CPU task's checksum (the script uses the same constant).
-pub const CPU_SALT: u64 = 0x5EED_0000_0000_0040;
+use super::WorkloadSpec;
 
 /// The checksum the CPython script returns for task `task` of `spec`, or `None` for a workload
-/// the script does not run.
+/// the script does not run ([`super::Workload::python`]).
 pub fn expected_checksum(spec: &WorkloadSpec, task: u64) -> Option<u64> {
-    match *spec {
-        // res stays 0; the loop variable ends at `iterations` (0 for an empty loop).
-        WorkloadSpec::Cpu { iterations } => Some(mix(task ^ CPU_SALT).wrapping_add(iterations)),
-        WorkloadSpec::Io { .. } | WorkloadSpec::Noop => Some(spec.expected_checksum(task)),
-        WorkloadSpec::Mixed { .. } | WorkloadSpec::TcpEcho { .. } | WorkloadSpec::User(_) => None,
-    }
+    let w = spec.workload();
+    w.python().map(|_| w.python_checksum(task))
 }
 
 /// The checksum of a whole CPython batch of `tasks` tasks, or `None` (see [`expected_checksum`]).
@@ -32,22 +25,23 @@ pub fn lesson_batch_checksum(spec: &WorkloadSpec, tasks: u64) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::{Mixed, MultiplyLoop, Noop};
 
     #[test]
     fn cpu_checksum_differs_from_the_rust_loop_and_depends_on_iterations() {
-        let spec = WorkloadSpec::Cpu { iterations: 100 };
+        let spec = WorkloadSpec::Cpu(MultiplyLoop::new(100));
         assert_ne!(expected_checksum(&spec, 1), Some(spec.expected_checksum(1)));
         assert_ne!(
-            expected_checksum(&WorkloadSpec::Cpu { iterations: 101 }, 1),
+            expected_checksum(&WorkloadSpec::Cpu(MultiplyLoop::new(101)), 1),
             expected_checksum(&spec, 1)
         );
-        let noop = WorkloadSpec::Noop;
+        let noop = WorkloadSpec::Noop(Noop);
         assert_eq!(expected_checksum(&noop, 4), Some(noop.expected_checksum(4)));
-        let mixed = WorkloadSpec::Mixed {
+        let mixed = WorkloadSpec::Mixed(Mixed {
             cpu_ms: 1,
             io_ms: 1,
             iterations: 1,
-        };
+        });
         assert_eq!(lesson_batch_checksum(&mixed, 3), None);
     }
 }

@@ -3,7 +3,8 @@
 //! servers and the client that move these bytes over sockets are in [`crate::net`], which uses
 //! this module; nothing here does IO.
 
-use super::{Batch, Column, Ideal, Reading, mix};
+use super::{AsyncTask, Batch, Builtin, Column, Ideal, Offload, Params, Reading, Workload, mix};
+use serde::{Deserialize, Serialize};
 
 /// Salt of a round trip's checksum term.
 const SALT: u64 = 0x5EED_0000_0000_0050;
@@ -29,14 +30,53 @@ pub fn round_trip_checksum(index: u64) -> u64 {
     mix(index ^ SALT)
 }
 
-/// The `tcp-echo` workload's parameters, for reading its results.
-#[derive(Clone, Copy, Debug)]
-pub struct Echo {
+/// Round trips of `message_bytes` bytes to an echo server ([`crate::net`]); a task is one
+/// round trip, the model is the server's design and N the number of connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpEcho {
     /// Bytes per message.
     pub message_bytes: u64,
 }
 
-impl Reading for Echo {
+impl Workload for TcpEcho {
+    /// Only the echo-server models run tcp-echo (the plan refuses anything else); this is the
+    /// checksum term they return for a verified round trip.
+    fn run_task(&self, task: u64) -> u64 {
+        round_trip_checksum(task)
+    }
+
+    fn run_async(&self, task: u64, _: Offload) -> AsyncTask {
+        Box::pin(std::future::ready(Ok(self.run_task(task))))
+    }
+
+    fn computes(&self) -> bool {
+        false
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let n = self.message_bytes;
+        if !(1..=1 << 20).contains(&n) {
+            return Err(format!(
+                "--message-bytes {n}: must be between 1 and 1048576"
+            ));
+        }
+        Ok(())
+    }
+
+    fn set(&mut self, p: &Params) {
+        self.message_bytes = p.message_bytes.unwrap_or(self.message_bytes);
+    }
+}
+
+impl Builtin for TcpEcho {
+    /// 20,000 round trips of 64 bytes per batch: ~0.2–1 s on 2 cores, and at least 19 per
+    /// connection at the largest count.
+    fn sized(_max_workers: u64, _batch_ms: u64) -> (Self, u64) {
+        (TcpEcho { message_bytes: 64 }, 20_000)
+    }
+}
+
+impl Reading for TcpEcho {
     fn describe(&self, tasks: u64) -> String {
         format!(
             "{tasks} round trips of {} bytes over loopback",

@@ -11,7 +11,7 @@
 //! returns a checksum no task produces, and the panic's task and message are kept for the runner
 //! to report ([`take_panic`]). This module does not time anything.
 
-use super::{Batch, Column, Ideal, Reading};
+use super::{AsyncTask, Batch, Column, Ideal, Offload, Reading, TaskHooks, Workload};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
 use std::fmt;
@@ -401,6 +401,45 @@ impl<'de> Deserialize<'de> for UserRef {
         let f = UserFile::deserialize(d)?;
         check_name(&f.name).map_err(serde::de::Error::custom)?;
         Ok(by_name(&f.name, f.shape, f.nominal_task_s))
+    }
+}
+
+impl Workload for UserRef {
+    fn run_task(&self, task: u64) -> u64 {
+        self.run(task)
+    }
+
+    /// A user's compute cannot be interrupted mid-task; blocking and async tasks wait, so the
+    /// hooks hear about it (the gil model releases its lock around them).
+    fn run_hooked(&self, task: u64, hooks: &mut dyn TaskHooks) -> u64 {
+        if self.shape() == Shape::Compute {
+            return self.run(task);
+        }
+        hooks.blocking_begin();
+        let c = self.run(task);
+        hooks.blocking_end();
+        c
+    }
+
+    /// A user's future is awaited natively; compute and blocking code run as the multiply
+    /// loop does (inline, or on the blocking pool for async-blocking).
+    fn run_async(&self, task: u64, compute: Offload) -> AsyncTask {
+        let u = *self;
+        match u.body() {
+            Some(Body::Async(f)) => {
+                let fut = GuardedFuture::new(u.name(), task, f(task));
+                Box::pin(async move { Ok(fut.await) })
+            }
+            _ => compute(Box::new(move || u.run(task))),
+        }
+    }
+
+    fn computes(&self) -> bool {
+        self.shape() == Shape::Compute
+    }
+
+    fn nominal_task_s(&self) -> Option<f64> {
+        UserRef::nominal_task_s(*self)
     }
 }
 
