@@ -108,6 +108,18 @@ fn bench(scenario: &str) -> parbench::Harness {
             .task_timeout(Duration::from_secs(1))
             .models([M::Sequential, model])
         }
+        // Task 2 never completes under the async model: a future that is never woken.
+        "hangs-in-async" => quick(h.async_workload("hangs-async", |t| async move {
+            let async_worker = std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with("parbench-async"));
+            if t == 2 && async_worker {
+                std::future::pending::<()>().await;
+            }
+            t
+        }))
+        .task_timeout(Duration::from_secs(1))
+        .models([M::Sequential, M::Async]),
         "nondeterministic" => {
             static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
             quick(h.workload("drifts", |t| {
@@ -294,18 +306,25 @@ fn panics(dir: &Path) {
 }
 
 fn hangs(dir: &Path) {
-    for (scenario, says) in [
+    for (scenario, filter, says) in [
         (
             "hangs-in-thread",
+            "pool/1",
             "hangs/thread-pool N=1: task 2 did not finish within",
         ),
         (
             "hangs-in-worker",
+            "pool/1",
             "did not finish task 2 within the task timeout of 1.0 s",
+        ),
+        (
+            "hangs-in-async",
+            "async/1",
+            "hangs-async/async N=1: task 2 did not finish within",
         ),
     ] {
         let t0 = Instant::now();
-        let (code, _, err) = user_bench(dir, scenario, &["--bench", "pool/1"]);
+        let (code, _, err) = user_bench(dir, scenario, &["--bench", filter]);
         assert!(
             t0.elapsed() < Duration::from_secs(20),
             "{scenario}: {:?}",

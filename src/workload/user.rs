@@ -149,7 +149,26 @@ pub(crate) struct GuardedFuture {
 
 impl GuardedFuture {
     pub(crate) fn new(name: &'static str, task: u64, fut: TaskFuture) -> Self {
+        pending()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(task);
         GuardedFuture { name, task, fut }
+    }
+}
+
+/// The user task futures not yet finished (a future that waits is on no thread's slot).
+fn pending() -> &'static Mutex<Vec<u64>> {
+    static PENDING: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+    &PENDING
+}
+
+impl Drop for GuardedFuture {
+    fn drop(&mut self) {
+        let mut p = pending().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = p.iter().position(|t| *t == self.task) {
+            p.swap_remove(i);
+        }
     }
 }
 
@@ -226,8 +245,9 @@ thread_local! {
     static SLOT: SlotGuard = SlotGuard::take();
 }
 
-/// The indices of the user tasks running on some thread right now (a future that waits is not
-/// on a thread and not among them), smallest first: what a batch that does not end is stuck on.
+/// The indices of the user tasks running on some thread right now, and of the user task
+/// futures an async model has not seen finish, smallest first: what a batch that does not end
+/// is stuck on.
 pub fn running_tasks() -> Vec<u64> {
     let s = slots().lock().unwrap_or_else(|e| e.into_inner());
     let mut tasks: Vec<u64> = s
@@ -235,7 +255,9 @@ pub fn running_tasks() -> Vec<u64> {
         .iter()
         .filter_map(|slot| slot.load(Ordering::Relaxed).checked_sub(1))
         .collect();
+    tasks.extend(pending().lock().unwrap_or_else(|e| e.into_inner()).iter());
     tasks.sort_unstable();
+    tasks.dedup();
     tasks
 }
 
