@@ -4,7 +4,7 @@
 //! speedups should match `cpu`'s), under the models that matter for the comparison.
 //!
 //! ```sh
-//! PARBENCH_PRESET=quick cargo run --release --example user_overhead
+//! PARBENCH_PRESET=quick cargo run --release --example user_overhead -- --bench
 //! ```
 //!
 //! Compare the `per task` column of `noop` with `user-noop`'s, and the speedups of `cpu` with

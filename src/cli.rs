@@ -34,6 +34,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Write a result file in a continuous-benchmarking service's format.
     Export(ExportArgs),
+    /// Fit the Universal Scalability Law to your own measurements (lines `N,throughput`) and
+    /// predict throughput at other N.
+    Fit(FitArgs),
     /// Show the detected machine: CPU, cores, memory, OS.
     Info {
         /// Print JSON instead of a table.
@@ -217,6 +220,27 @@ pub struct ExportArgs {
     /// Write here instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// A CSV file of `N,throughput` lines (a header line and `#` comments allowed).
+    pub file: PathBuf,
+    /// Predict the throughput at these N (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub predict: Vec<f64>,
+    /// text or json.
+    #[arg(long, default_value = "text")]
+    pub format: FitFormat,
+}
+
+/// How `parbench fit` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FitFormat {
+    /// Sentences.
+    Text,
+    /// `{"sigma": …, "kappa": …, "lambda": …, "peak_n": …, "peak_throughput": …, "predictions": [[n, x], …]}`.
+    Json,
 }
 
 /// "10%" → 0.10, "0.1" → 0.1, "10" → 0.10 (a plain number above 1 is a percentage).

@@ -69,6 +69,7 @@ pub mod spawn;
 pub mod stats;
 pub mod store;
 pub mod usage;
+pub mod usl;
 pub mod worker;
 pub mod workload;
 

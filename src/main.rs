@@ -6,8 +6,8 @@ mod cli;
 use anyhow::Context;
 use clap::Parser;
 use cli::{
-    AdviseArgs, BaselineArgs, Cli, Command, CompareArgs, CompareFormat, ExportArgs, ReportArgs,
-    RunArgs,
+    AdviseArgs, BaselineArgs, Cli, Command, CompareArgs, CompareFormat, ExportArgs, FitArgs,
+    FitFormat, ReportArgs, RunArgs,
 };
 use parbench::chart::render::Format;
 use parbench::export::table::machine_table;
@@ -60,6 +60,7 @@ fn main() -> ExitCode {
             return ExitCode::from(parbench::net::server::serve_main(&model) as u8);
         }
         Command::Info { json } => info(json),
+        Command::Fit(args) => fit(args),
         Command::Report(args) => report(args),
         Command::Export(args) => export(args),
         Command::Compare(args) => match compare(args) {
@@ -83,6 +84,23 @@ fn main() -> ExitCode {
             ExitCode::from(code as u8)
         }
     }
+}
+
+fn fit(args: FitArgs) -> anyhow::Result<()> {
+    let file = args.file.display();
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| UsageError(format!("cannot read {file}: {e}")))?;
+    let points = parbench::usl::read_csv(&text).map_err(|e| UsageError(format!("{file}: {e}")))?;
+    let fitted = parbench::usl::fit(&points).map_err(|e| UsageError(format!("{file}: {e}")))?;
+    if let Some(n) = args.predict.iter().find(|n| !(n.is_finite() && **n >= 1.0)) {
+        return Err(UsageError(format!("--predict {n}: N must be at least 1")).into());
+    }
+    let report = parbench::usl::FitReport::new(&fitted, &args.predict);
+    match args.format {
+        FitFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        FitFormat::Text => print!("{report}"),
+    }
+    Ok(())
 }
 
 fn info(json: bool) -> anyhow::Result<()> {

@@ -280,3 +280,50 @@ fn advise_sweeps_past_the_textbook_estimate_and_reports_each_model() {
             > 0
     );
 }
+
+#[test]
+fn fit_reads_a_csv_predicts_and_names_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("m.csv");
+    // X(N) = 100N / (1 + 0.05(N−1) + 0.002N(N−1)), exactly.
+    let mut text = String::from("N,throughput\n# made up\n");
+    for n in [1.0f64, 2.0, 4.0, 8.0, 16.0, 32.0] {
+        let x = 100.0 * n / (1.0 + 0.05 * (n - 1.0) + 0.002 * n * (n - 1.0));
+        text.push_str(&format!("{n},{x}\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let out = parbench()
+        .args(["fit", "--format", "json", "--predict", "10,20"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let close = |k: &str, want: f64| (v[k].as_f64().unwrap() - want).abs() < 1e-6 * want;
+    assert!(
+        close("sigma", 0.05) && close("kappa", 0.002) && close("lambda", 100.0),
+        "{v}"
+    );
+    assert!(close("peak_n", (0.95f64 / 0.002).sqrt()), "{v}");
+    assert_eq!(v["predictions"][1][0], 20.0);
+    parbench()
+        .arg("fit")
+        .arg(&csv)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("coherency-limited"));
+    std::fs::write(&csv, "1,100\n2,abc\n").unwrap();
+    parbench()
+        .arg("fit")
+        .arg(&csv)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("m.csv: line 2: '2,abc'"));
+    std::fs::write(&csv, "1,100\n2,190\n").unwrap();
+    parbench()
+        .arg("fit")
+        .arg(&csv)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at least 3 distinct N"));
+}
