@@ -216,6 +216,7 @@ mod tests {
                 workers: *n,
                 tasks: 64,
                 samples_s: s.to_vec(),
+                rounds: (0..5).collect(),
                 cpu_s: vec![0.3; 5],
                 voluntary_cs: vec![0; 5],
                 involuntary_cs: vec![0; 5],

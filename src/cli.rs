@@ -81,6 +81,17 @@ pub struct RunArgs {
     /// Bytes per tcp-echo message.
     #[arg(long)]
     pub message_bytes: Option<u64>,
+    /// Sample until every cell's median interval (and speedup interval) is within this
+    /// fraction of its value: "3%" or 0.03. --samples is then the minimum.
+    #[arg(long, value_parser = parse_fraction)]
+    pub precision: Option<f64>,
+    /// The run's time budget ("60s", "5m", "2h"): no extra --precision round starts that would
+    /// end past it, and a plan estimated beyond it is refused (unless --force).
+    #[arg(long, value_parser = parse_duration_s)]
+    pub time_budget: Option<f64>,
+    /// Start a plan estimated beyond 24 h or beyond --time-budget anyway.
+    #[arg(long)]
+    pub force: bool,
     /// Compute per mixed task, milliseconds (calibrated into multiplies on this machine).
     #[arg(long)]
     pub cpu_ms: Option<u64>,
@@ -241,6 +252,13 @@ pub enum FitFormat {
     Text,
     /// `{"sigma": …, "kappa": …, "lambda": …, "peak_n": …, "peak_throughput": …, "predictions": [[n, x], …]}`.
     Json,
+}
+
+/// "60s", "5m", "1h 30m" → seconds.
+fn parse_duration_s(s: &str) -> Result<f64, String> {
+    humantime::parse_duration(s)
+        .map(|d| d.as_secs_f64())
+        .map_err(|e| format!("'{s}' is not a duration like 60s, 5m or 2h: {e}"))
 }
 
 /// "10%" → 0.10, "0.1" → 0.1, "10" → 0.10 (a plain number above 1 is a percentage).

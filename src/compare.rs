@@ -218,10 +218,10 @@ fn cell_name(c: &CellResult) -> String {
 
 /// The per-sample values of `metric` for a cell of `run`.
 ///
-/// For speedup and efficiency, sample i of a cell is set against sample i of the sequential cell:
-/// both come from round i, minutes apart at most seconds, so a machine that slows down for a while
-/// (a noisy neighbour, thermal limits) slows both and the ratio stays put. Against the sequential
-/// median instead, one slow phase during the sequential samples would shift every speedup.
+/// For speedup and efficiency, the cell's paired speedup samples, as its result's speedup is made
+/// ([`crate::result::derive::SpeedupBaseline::ratios`]): each round's sequential sample ÷ the
+/// cell's sample of that round, seconds apart at most, so a machine that slows down for a while
+/// (a noisy neighbour, thermal limits) slows both and the ratio stays put.
 fn values(run: &RunResults, c: &CellResult, metric: Metric) -> Option<Vec<f64>> {
     if metric == Metric::Time {
         return Some(c.samples_s.clone());
@@ -234,16 +234,8 @@ fn values(run: &RunResults, c: &CellResult, metric: Metric) -> Option<Vec<f64>> 
     } else {
         1.0
     };
-    let baselines = c
-        .speedup_baseline(&run.cells)?
-        .per_round_s(c.samples_s.len());
-    Some(
-        baselines
-            .iter()
-            .zip(&c.samples_s)
-            .map(|(b, t)| b / t / per)
-            .collect(),
-    )
+    let ratios = c.speedup_samples(&run.cells)?;
+    Some(ratios.iter().map(|s| s / per).collect())
 }
 
 /// Compares `current` against `baseline`.

@@ -75,6 +75,13 @@ impl Observer for Progress {
         }
     }
 
+    fn more(&mut self, batches: usize) {
+        self.total += batches;
+        if let Some(bar) = &self.bar {
+            bar.inc_length(batches as u64);
+        }
+    }
+
     fn batch_done(&mut self, cell: &CellSpec, round: usize, _wall_s: f64) {
         self.done += 1;
         let what = format!(

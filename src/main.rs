@@ -134,6 +134,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         task_timeout_s: args.task_timeout,
         stack_size: args.stack_size,
         message_bytes: args.message_bytes,
+        precision: args.precision,
+        time_budget_s: args.time_budget,
+        force: args.force,
     };
     let config = build_config(args.preset, &machine, &overrides)?;
     let dir = args

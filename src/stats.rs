@@ -1,5 +1,5 @@
 //! Pure statistics, the one place for them: median, spread and a distribution-free confidence
-//! interval of the median; speedup intervals; the robust coefficient of variation (MAD) of the
+//! interval of the median; the robust coefficient of variation (MAD) of the
 //! noise probe; the Mann–Whitney U test `compare` judges with; Student's t quantiles for the
 //! Amdahl fit. No IO, no clocks, no knowledge of cells or models.
 //!
@@ -86,18 +86,6 @@ pub fn summarize(samples: &[f64]) -> Option<Summary> {
         ci_high: v[n - k],
         ci_level: if n == 1 { 0.0 } else { level },
     })
-}
-
-/// Speedup `baseline / cell` and a conservative interval from the two medians' intervals
-/// (`[base_low / cell_high, base_high / cell_low]`).
-pub fn speedup(baseline: &Summary, cell: &Summary) -> (f64, [f64; 2]) {
-    (
-        baseline.median / cell.median,
-        [
-            baseline.ci_low / cell.ci_high,
-            baseline.ci_high / cell.ci_low,
-        ],
-    )
 }
 
 /// Robust coefficient of variation of `samples`: 1.4826 × median absolute deviation ÷ median
@@ -265,15 +253,6 @@ mod tests {
         assert!(s.ci_low <= s.median && s.median <= s.ci_high);
         assert!(s.ci_level >= 0.95);
         assert!(summarize(&[]).is_none());
-    }
-
-    #[test]
-    fn speedup_interval_contains_the_point() {
-        let base = summarize(&[10.0, 11.0, 9.0, 10.5, 9.5, 10.0]).unwrap();
-        let cell = summarize(&[5.0, 5.5, 4.5, 5.2, 4.8, 5.0]).unwrap();
-        let (s, [lo, hi]) = speedup(&base, &cell);
-        assert!((s - 2.0).abs() < 1e-9);
-        assert!(lo <= s && s <= hi);
     }
 
     #[test]

@@ -179,7 +179,11 @@ fn bad_files_exit_2_naming_the_file() {
         ("truncated.json", text[..text.len() / 2].to_string()),
         (
             "version.json",
-            text.replacen("\"schema_version\": 2", "\"schema_version\": 7", 1),
+            text.replacen(
+                &format!("\"schema_version\": {}", parbench::result::SCHEMA_VERSION),
+                "\"schema_version\": 7",
+                1,
+            ),
         ),
         ("empty.json", String::new()),
     ];

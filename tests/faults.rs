@@ -517,8 +517,12 @@ fn damaged_result_files_get_one_line_errors_naming_them() {
         ),
         (
             "future.json",
-            text.replacen("\"schema_version\": 2", "\"schema_version\": 7", 1)
-                .into_bytes(),
+            text.replacen(
+                &format!("\"schema_version\": {}", parbench::result::SCHEMA_VERSION),
+                "\"schema_version\": 7",
+                1,
+            )
+            .into_bytes(),
             "schema_version 7",
         ),
         ("binary.json", vec![0xff, 0xfe, 0x00, 0x12], "not a valid"),

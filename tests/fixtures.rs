@@ -51,6 +51,7 @@ pub fn synthetic_run_scaled(
             workers: cell.workers,
             tasks: cell.workload.tasks,
             samples_s: (0..5).map(|i| t * (1.0 + 0.01 * i as f64)).collect(),
+            rounds: (0..5).collect(),
             cpu_s: vec![t; 5],
             voluntary_cs: vec![1; 5],
             involuntary_cs: vec![1; 5],

@@ -30,12 +30,12 @@ fn value(c: &CellResult, metric: Plotted) -> Option<Point> {
         Plotted::Speedup => c.speedup.map(|y| Point {
             x: workers,
             y,
-            range: c.speedup_ci95.map(|[lo, hi]| (lo, hi)),
+            range: c.speedup_ci.map(|[lo, hi]| (lo, hi)),
         }),
         Plotted::Efficiency => c.efficiency.map(|y| Point {
             x: workers,
             y,
-            range: c.speedup_ci95.map(|[lo, hi]| (lo / workers, hi / workers)),
+            range: c.speedup_ci.map(|[lo, hi]| (lo / workers, hi / workers)),
         }),
         Plotted::Time => Some(Point {
             x: workers,

@@ -97,7 +97,7 @@ fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
         return net_table(r, workload);
     }
     let mut s = String::from(
-        "| model | N | median | 95% CI of median | speedup | efficiency | ideal | CPU time | start-up |\n|---|---:|---:|---|---:|---:|---:|---:|---:|\n",
+        "| model | N | median | 95% CI of median | speedup [paired CI] | efficiency | ideal | CPU time | start-up |\n|---|---:|---:|---|---:|---:|---:|---:|---:|\n",
     );
     for c in r.cells.iter().filter(|c| c.workload == workload) {
         let ideal = match c.params.reading().column() {
@@ -116,7 +116,10 @@ fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
             fmt_duration(c.median_ci_s[1]),
             c.speedup
                 .filter(|_| workload.has_speedup())
-                .map_or("-".into(), |v| format!("{v:.2}×")),
+                .map_or("-".into(), |v| match c.speedup_ci {
+                    Some([lo, hi]) => format!("{v:.2}× [{lo:.2} – {hi:.2}]"),
+                    None => format!("{v:.2}×"),
+                }),
             c.efficiency
                 .filter(|_| workload.has_speedup())
                 .map_or("-".into(), |v| format!("{:.0}%", v * 100.0)),

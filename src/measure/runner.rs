@@ -16,8 +16,8 @@
 use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
 use crate::model::{Executor, ModelContext, ModelKind};
-use crate::plan::{CellSpec, OnError, RunConfig};
-use crate::result::{NoiseProbe, RawCell, RunResults, SCHEMA_VERSION, derive};
+use crate::plan::{CellKey, CellSpec, MAX_SAMPLES, OnError, RunConfig};
+use crate::result::{CellResult, NoiseProbe, RawCell, RunResults, SCHEMA_VERSION, derive};
 use crate::usage::{Usage, Who, current_peak_rss_kib, reset_peak_rss, usage};
 use crate::workload::{MultiplyLoop, Workload};
 use std::collections::HashMap;
@@ -32,6 +32,8 @@ pub trait Observer {
     fn starting_model(&mut self, _model: ModelKind, _workers: usize) {}
     /// Something the user should know that is not an error (a model skipped on this machine).
     fn notice(&mut self, _message: &str) {}
+    /// Sampling until precise adds a round of `batches` more batches.
+    fn more(&mut self, _batches: usize) {}
     /// One batch of `cell` finished in round `round` (0-based; rounds below `warmup` are warm-up).
     fn batch_done(&mut self, _cell: &CellSpec, _round: usize, _wall_s: f64) {}
     /// The results so far; save them if they should survive an interruption.
@@ -153,6 +155,7 @@ pub fn run(
     ctx: &ModelContext,
     observer: &mut dyn Observer,
 ) -> Result<RunResults> {
+    let started = Instant::now();
     let Prepared {
         config,
         notes,
@@ -202,6 +205,7 @@ pub fn run(
             workers: c.workers,
             tasks: c.workload.tasks,
             samples_s: Vec::new(),
+            rounds: Vec::new(),
             cpu_s: Vec::new(),
             voluntary_cs: Vec::new(),
             involuntary_cs: Vec::new(),
@@ -223,8 +227,9 @@ pub fn run(
         &mut raw,
         &mut results,
         observer,
+        started,
     );
-    results.cells = derive(&raw, machine.cores_for_cpu_bound());
+    results.cells = derived(&raw, machine.cores_for_cpu_bound(), config.precision);
     if outcome.is_ok() {
         results.complete = results.failures.is_empty();
         results.finished_utc = Some(now_utc());
@@ -352,6 +357,87 @@ fn task_timeout(config: &RunConfig, expected_task_s: f64) -> Duration {
     Duration::from_secs_f64(s.clamp(0.001, 1e7))
 }
 
+/// [`derive`], with each cell's `precision_met` when the run samples until precise.
+fn derived(raw: &[RawCell], physical: usize, precision: Option<f64>) -> Vec<CellResult> {
+    let mut cells = derive(raw, physical);
+    if let Some(p) = precision {
+        for c in &mut cells {
+            c.precision_met = Some(relative_half_width(c) <= p);
+        }
+    }
+    cells
+}
+
+/// The cells to measure again in an extra round of sampling until precise, those nearest to
+/// the target first (the fewest samples still needed, as the interval narrows like 1/√n: the
+/// budget goes where it makes cells precise):
+/// those whose median or speedup interval is wider than `precision`, and the baselines of those
+/// whose speedup interval is (a paired speedup narrows with samples of both). A cell whose
+/// interval, narrowing as 1/√n, would need more than [`MAX_SAMPLES`] is left to be reported
+/// as missed rather than spend the budget in vain, once it has twice the planned `samples` (an
+/// interval of a few samples spans their extremes: one outlier is not a verdict); so are
+/// failed cells.
+fn still_wide(
+    raw: &[RawCell],
+    results: &[CellResult],
+    failed: &[bool],
+    precision: f64,
+    samples: usize,
+) -> Vec<usize> {
+    let index = |key: CellKey| raw.iter().position(|r| r.key() == key);
+    // Per raw cell: the samples it still needs, as far as is known (0: within the target).
+    let mut over = vec![0.0f64; raw.len()];
+    let need = |width: f64, n: usize| n as f64 * ((width / precision).powi(2) - 1.0);
+    let promising = |width: f64, n: usize| {
+        n < 2 * samples || n as f64 * (width / precision).powi(2) <= MAX_SAMPLES as f64
+    };
+    for c in results {
+        let Some(i) = index(c.key()) else { continue };
+        let n = c.samples_s.len();
+        let median = relative(c.median_ci_s, c.median_s);
+        if median > precision && promising(median, n) {
+            over[i] = over[i].max(need(median, n));
+        }
+        if let (Some(ci), Some(s), true) = (c.speedup_ci, c.speedup, c.workload.has_speedup()) {
+            let w = relative(ci, s);
+            if w > precision && promising(w, n) {
+                over[i] = over[i].max(need(w, n));
+                let baseline = raw.iter().position(|r| {
+                    r.params.kind() == c.workload
+                        && r.model == c.model.baseline()
+                        && r.model != c.model
+                });
+                // As urgent as its most promising dependant.
+                if let Some(b) = baseline {
+                    let n = need(w, n);
+                    over[b] = if over[b] > 0.0 { over[b].min(n) } else { n };
+                }
+            }
+        }
+    }
+    let mut wide: Vec<usize> = (0..raw.len())
+        .filter(|&i| over[i] > 0.0 && !failed[i] && raw[i].samples_s.len() < MAX_SAMPLES)
+        .collect();
+    wide.sort_by(|&a, &b| over[a].total_cmp(&over[b]));
+    wide
+}
+
+/// Half the width of `ci` relative to `value`.
+fn relative(ci: [f64; 2], value: f64) -> f64 {
+    (ci[1] - ci[0]) / 2.0 / value.abs().max(f64::MIN_POSITIVE)
+}
+
+/// The wider of a cell's median and speedup intervals, relative to their values: what
+/// `--precision` bounds.
+pub fn relative_half_width(c: &CellResult) -> f64 {
+    let median = relative(c.median_ci_s, c.median_s);
+    match (c.speedup_ci, c.speedup, c.workload.has_speedup()) {
+        (Some(ci), Some(s), true) => median.max(relative(ci, s)),
+        _ => median,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn measure_all(
     config: &RunConfig,
     machine: &MachineInfo,
@@ -360,6 +446,7 @@ fn measure_all(
     raw: &mut [RawCell],
     results: &mut RunResults,
     observer: &mut dyn Observer,
+    started: Instant,
 ) -> Result<()> {
     // The reference checksum of every workload (the sleep workload skips its sleeps here; the
     // CPU workload does the work once, which also times a task for the timeout); the CPython
@@ -426,12 +513,41 @@ fn measure_all(
     let rounds = config.warmup + config.samples;
     observer.started(rounds * cells.len());
     let mut rng = fastrand::Rng::with_seed(config.shuffle_seed);
-    let mut order: Vec<usize> = (0..cells.len()).collect();
     let mut failed = vec![false; cells.len()];
     let mut last_save = Instant::now();
     let physical = machine.cores_for_cpu_bound();
     let mut probes = Vec::new();
-    for round in 0..rounds {
+    let budget = config.time_budget_s.map(Duration::from_secs_f64);
+    for round in 0.. {
+        // The planned rounds run every cell; then, sampling until precise, only the cells
+        // still wider than the target, while the next round fits in the budget.
+        let mut order: Vec<usize> = if round < rounds {
+            (0..cells.len()).collect()
+        } else {
+            let Some(p) = config.precision else { break };
+            // The most urgent cells whose batches fit in what is left of the budget.
+            let mut left = budget.map(|b| b.saturating_sub(started.elapsed()).as_secs_f64());
+            let wide: Vec<usize> = still_wide(raw, &results.cells, &failed, p, config.samples)
+                .into_iter()
+                .filter(|&i| {
+                    let cost =
+                        crate::stats::median(&raw[i].samples_s) + config.settle_ms as f64 / 1e3;
+                    match &mut left {
+                        Some(l) if *l < cost => false,
+                        Some(l) => {
+                            *l -= cost;
+                            true
+                        }
+                        None => true,
+                    }
+                })
+                .collect();
+            if wide.is_empty() {
+                break;
+            }
+            observer.more(wide.len());
+            wide
+        };
         rng.shuffle(&mut order);
         for &i in &order {
             if failed[i] {
@@ -529,6 +645,7 @@ fn measure_all(
             r.checksum = m.checksum;
             if round >= config.warmup {
                 r.samples_s.push(m.wall_s);
+                r.rounds.push((round - config.warmup) as u32);
                 r.cpu_s.push(m.usage.cpu_s);
                 r.voluntary_cs.push(m.usage.voluntary_cs);
                 r.involuntary_cs.push(m.usage.involuntary_cs);
@@ -553,7 +670,7 @@ fn measure_all(
             }
             observer.batch_done(cell, round, m.wall_s);
             if last_save.elapsed() >= Duration::from_secs(1) {
-                results.cells = derive(raw, physical);
+                results.cells = derived(raw, physical, config.precision);
                 observer.checkpoint(results)?;
                 last_save = Instant::now();
             }
@@ -564,9 +681,41 @@ fn measure_all(
             probes.push(t0.elapsed().as_secs_f64());
         }
         results.noise = Some(NoiseProbe::new(PROBE_ITERATIONS, probes.clone()));
-        results.cells = derive(raw, physical);
+        results.cells = derived(raw, physical, config.precision);
         observer.checkpoint(results)?;
         last_save = Instant::now();
     }
+    if let Some(p) = config.precision {
+        observer.notice(&precision_note(&results.cells, p, started.elapsed()));
+    }
     Ok(())
+}
+
+/// How sampling until precise ended: every cell within the target, or the cells that missed
+/// it and by how much.
+fn precision_note(cells: &[CellResult], precision: f64, took: Duration) -> String {
+    let mut missed: Vec<(f64, String)> = cells
+        .iter()
+        .filter(|c| c.precision_met == Some(false))
+        .map(|c| (relative_half_width(c), c.key().to_string()))
+        .collect();
+    let target = format!("±{:.1}%", precision * 100.0);
+    if missed.is_empty() {
+        return format!(
+            "precision: every cell's intervals within {target} after {:.0} s",
+            took.as_secs_f64()
+        );
+    }
+    missed.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let list: Vec<String> = missed
+        .iter()
+        .map(|(w, k)| format!("{k} ±{:.1}%", w * 100.0))
+        .collect();
+    format!(
+        "precision: {} of {} cells missed {target} when sampling stopped after {:.0} s (the time budget spent, or more than {MAX_SAMPLES} samples needed): {}",
+        missed.len(),
+        cells.len(),
+        took.as_secs_f64(),
+        list.join(", ")
+    )
 }

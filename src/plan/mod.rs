@@ -73,7 +73,23 @@ pub struct RunConfig {
     /// with one thread or process per task, seed-cpu with a few); empty for most runs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_workload: Vec<WorkloadOverride>,
+    /// Sampling until precise (`--precision`): the target relative half-width of each cell's
+    /// median interval, and of its speedup interval where it has one. After `samples` rounds,
+    /// rounds of only the cells still wider go on until all meet it, the time budget is spent
+    /// or a cell has [`MAX_SAMPLES`]. `None`: exactly `samples`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<f64>,
+    /// The run's time budget, seconds (`--time-budget`): no extra round starts that would end
+    /// past it, and a plan estimated beyond it is refused unless `force`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_budget_s: Option<f64>,
+    /// Run a plan estimated beyond 24 h or beyond the budget anyway (`--force`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
 }
+
+/// The most samples sampling until precise gives one cell.
+pub const MAX_SAMPLES: usize = 200;
 
 fn default_switch_interval_ms() -> u64 {
     5
@@ -272,6 +288,18 @@ impl RunConfig {
             return bad(format!(
                 "--task-timeout {t}: must be a positive number of seconds"
             ));
+        }
+        if let Some(p) = self.precision
+            && !(p > 0.0 && p < 1.0)
+        {
+            return bad(format!(
+                "--precision {p}: must be a fraction between 0 and 1 (3% or 0.03)"
+            ));
+        }
+        if let Some(t) = self.time_budget_s
+            && !(t > 0.0 && t.is_finite())
+        {
+            return bad(format!("--time-budget {t} s: must be a positive duration"));
         }
         if self.switch_interval_ms == 0 {
             return bad("--switch-interval-ms must be at least 1".into());

@@ -47,6 +47,12 @@ pub struct Overrides {
     pub stack_size: Option<usize>,
     /// `--message-bytes` (tcp-echo).
     pub message_bytes: Option<u64>,
+    /// `--precision`.
+    pub precision: Option<f64>,
+    /// `--time-budget`, seconds.
+    pub time_budget_s: Option<f64>,
+    /// `--force`.
+    pub force: bool,
 }
 
 /// The preset's configuration with `o` applied, validated.
@@ -154,6 +160,13 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
     if let Some(s) = o.samples {
         c.samples = s;
     }
+    // Samples given without a precision are exactly that many: the preset's sampling until
+    // precise (quick's) gives way.
+    c.precision = o.precision.or(c.precision.filter(|_| o.samples.is_none()));
+    if let Some(t) = o.time_budget_s {
+        c.time_budget_s = Some(t);
+    }
+    c.force |= o.force;
     if let Some(w) = o.warmup {
         c.warmup = w;
     }

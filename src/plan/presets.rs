@@ -18,7 +18,8 @@ const SETTLE_MS: u64 = 30;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Preset {
-    /// The whole matrix, small, 9 samples (enough for the CI gate): under a minute on 2 cores.
+    /// The whole matrix, small: 7 samples, then more of the cells whose intervals are wider
+    /// than 3%, within a 55 s budget (enough for the CI gate): under a minute on 2 cores.
     Quick,
     /// The whole matrix at the lesson's CPU size: a few minutes on 2 cores.
     Default,
@@ -31,6 +32,10 @@ pub enum Preset {
     /// `tcp-echo` over loopback: the four server designs at 1 … 1024 connections.
     Net,
 }
+
+/// The quick preset's time budget, seconds: with the report, a quick run stays within a minute
+/// on 2 cores.
+pub const QUICK_BUDGET_S: f64 = 55.0;
 
 /// The connection counts `tcp-echo` sweeps by default.
 pub const TCP_CONNECTIONS: [usize; 6] = [1, 4, 16, 64, 256, 1024];
@@ -83,6 +88,9 @@ impl Preset {
             task_timeout_s: None,
             stack_size: None,
             per_workload: Vec::new(),
+            precision: None,
+            time_budget_s: None,
+            force: false,
         };
         let seed_cpu = WorkloadPlan {
             spec: MultiplyLoop::new(10_000_000).into(),
@@ -105,7 +113,11 @@ impl Preset {
                         tasks: 64,
                     },
                 ],
-                samples: 9,
+                // At least 7 samples, then sampling until every interval is within 3% or the
+                // run has taken QUICK_BUDGET_S.
+                samples: 7,
+                precision: Some(0.03),
+                time_budget_s: Some(QUICK_BUDGET_S),
                 // Shorter: the quick preset has many short batches and a 60 s budget.
                 settle_ms: SETTLE_MS * 2 / 3,
                 ..base

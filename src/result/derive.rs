@@ -5,8 +5,9 @@
 use super::{CellResult, NetMetrics};
 use crate::model::ModelKind;
 use crate::plan::CellKey;
-use crate::stats::{speedup, summarize};
+use crate::stats::summarize;
 use crate::workload::{Batch, WorkloadKind, WorkloadSpec};
+use std::collections::HashMap;
 
 /// Raw `tcp-echo` measurements of a cell.
 #[derive(Clone, Debug)]
@@ -25,12 +26,14 @@ pub struct NetRaw {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SpeedupBaseline<'a> {
     /// The samples of the model's baseline cell (`sequential`, `py-sequential`) of the same
-    /// workload in the same run, in measured order (round i's at index i).
+    /// workload in the same run, with their rounds.
     Measured {
         /// The baseline model.
         model: ModelKind,
         /// Its samples, seconds.
         samples_s: &'a [f64],
+        /// The round of each sample (empty: sample i is round i).
+        rounds: &'a [u32],
     },
     /// No baseline cell, but a task's time is known by construction (`io`, `mixed`): the ideal
     /// sequential time, tasks × that time.
@@ -57,15 +60,38 @@ impl SpeedupBaseline<'_> {
         }
     }
 
-    /// A baseline time for each of `n` rounds: the baseline's own sample of that round when it
-    /// has one per round, else its median for every round.
-    pub fn per_round_s(&self, n: usize) -> Vec<f64> {
+    /// A cell's speedup samples: each round's baseline sample ÷ the cell's sample of that
+    /// round (rounds only one of them ran in are left out; `rounds` empty: sample i is round
+    /// i), or, against an ideal, the ideal ÷ each sample. Paired by round, a slow spell of the
+    /// machine slows both sides of a ratio and leaves it be. The result's speedup and
+    /// `compare` both use these.
+    pub fn ratios(&self, samples_s: &[f64], rounds: &[u32]) -> Vec<f64> {
         match self {
-            SpeedupBaseline::Measured { samples_s, .. } if samples_s.len() == n => {
-                samples_s.to_vec()
+            SpeedupBaseline::Measured {
+                samples_s: base,
+                rounds: base_rounds,
+                ..
+            } => {
+                let base: HashMap<u32, f64> = by_round(base, base_rounds).collect();
+                by_round(samples_s, rounds)
+                    .filter_map(|(r, t)| base.get(&r).map(|b| b / t))
+                    .collect()
             }
-            _ => vec![self.median_s(); n],
+            SpeedupBaseline::Ideal { seconds } => samples_s.iter().map(|t| seconds / t).collect(),
         }
+    }
+}
+
+/// `(round, sample)` pairs of a cell; `rounds` empty (files before schema 3): sample i is
+/// round i.
+pub fn by_round<'a>(
+    samples_s: &'a [f64],
+    rounds: &'a [u32],
+) -> Box<dyn Iterator<Item = (u32, f64)> + 'a> {
+    if rounds.len() == samples_s.len() {
+        Box::new(rounds.iter().copied().zip(samples_s.iter().copied()))
+    } else {
+        Box::new((0u32..).zip(samples_s.iter().copied()))
     }
 }
 
@@ -73,7 +99,7 @@ impl SpeedupBaseline<'_> {
 /// run, the samples of the baseline model's cell of the same workload; without one, the ideal
 /// sequential time where the workload's task time is known by construction; else none.
 pub fn speedup_baseline<'a>(
-    cells: impl IntoIterator<Item = (WorkloadKind, ModelKind, &'a [f64])>,
+    cells: impl IntoIterator<Item = (WorkloadKind, ModelKind, &'a [f64], &'a [u32])>,
     model: ModelKind,
     params: &WorkloadSpec,
     tasks: u64,
@@ -81,9 +107,13 @@ pub fn speedup_baseline<'a>(
     let baseline = model.baseline();
     let measured = cells
         .into_iter()
-        .find(|(w, m, samples)| *w == params.kind() && *m == baseline && !samples.is_empty());
+        .find(|(w, m, samples, _)| *w == params.kind() && *m == baseline && !samples.is_empty());
     match measured {
-        Some((_, model, samples_s)) => Some(SpeedupBaseline::Measured { model, samples_s }),
+        Some((_, model, samples_s, rounds)) => Some(SpeedupBaseline::Measured {
+            model,
+            samples_s,
+            rounds,
+        }),
         None => params
             .nominal_task_s()
             .map(|task_s| SpeedupBaseline::Ideal {
@@ -105,6 +135,8 @@ pub struct RawCell {
     pub tasks: u64,
     /// Wall times.
     pub samples_s: Vec<f64>,
+    /// The round of each wall time (0: the first after warm-up).
+    pub rounds: Vec<u32>,
     /// CPU time per recorded batch.
     pub cpu_s: Vec<f64>,
     /// Voluntary switches per recorded batch.
@@ -154,25 +186,23 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
             let s = summarize(&c.samples_s)?;
             let kind = c.params.kind();
             let base = speedup_baseline(
-                raw.iter()
-                    .map(|r| (r.params.kind(), r.model, r.samples_s.as_slice())),
+                raw.iter().map(|r| {
+                    (
+                        r.params.kind(),
+                        r.model,
+                        r.samples_s.as_slice(),
+                        r.rounds.as_slice(),
+                    )
+                }),
                 c.model,
                 &c.params,
                 c.tasks,
             );
-            let (speedup_v, ci, baseline) = match base {
-                Some(SpeedupBaseline::Measured { samples_s, .. }) => {
-                    let b = summarize(samples_s).expect("a measured baseline has samples");
-                    let (v, i) = speedup(&b, &s);
-                    (Some(v), Some(i), base.map(|b| b.name()))
-                }
-                Some(SpeedupBaseline::Ideal { seconds }) => (
-                    Some(seconds / s.median),
-                    Some([seconds / s.ci_high, seconds / s.ci_low]),
-                    base.map(|b| b.name()),
-                ),
-                None => (None, None, None),
-            };
+            let paired = base
+                .as_ref()
+                .and_then(|b| summarize(&b.ratios(&c.samples_s, &c.rounds)));
+            let baseline = paired.and(base.map(|b| b.name()));
+            let speedup_v = paired.map(|p| p.median);
             let workers = if c.model.is_baseline() { 1 } else { c.workers };
             let waits = c.model.concurrent_waits(workers, c.tasks);
             let computes = c
@@ -194,6 +224,7 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
                 workers: c.workers,
                 tasks: c.tasks,
                 samples_s: c.samples_s.clone(),
+                rounds: c.rounds.clone(),
                 median_s: s.median,
                 min_s: s.min,
                 max_s: s.max,
@@ -211,12 +242,14 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
                 complete: c.samples_s.len() >= c.planned_samples,
                 per_task_s: s.median / c.tasks.max(1) as f64,
                 speedup: speedup_v,
-                speedup_ci95: ci,
+                speedup_ci: paired.map(|p| [p.ci_low, p.ci_high]),
+                speedup_ci_level: paired.map(|p| p.ci_level),
                 speedup_baseline: baseline,
                 efficiency: speedup_v.map(|v| v / workers as f64),
                 ideal_speedup,
                 ideal_s,
                 overhead_s: ideal_s.map(|i| s.median - i),
+                precision_met: None,
                 net: c.net.as_ref().map(|n| {
                     let q = |p: f64| n.latency_us.value_at_quantile(p) as f64 / 1e6;
                     let server_cpu =
@@ -259,6 +292,7 @@ pub(crate) mod tests {
             workers,
             tasks: 8,
             samples_s: samples.to_vec(),
+            rounds: (0..samples.len() as u32).collect(),
             cpu_s: vec![0.1; samples.len()],
             voluntary_cs: vec![3; samples.len()],
             involuntary_cs: vec![1; samples.len()],
@@ -292,6 +326,35 @@ pub(crate) mod tests {
         assert!((t.overhead_s.unwrap() - 0.01).abs() < 1e-9);
         assert_eq!(t.speedup_baseline.as_deref(), Some("sequential"));
         assert!(t.complete);
+    }
+
+    #[test]
+    fn speedups_pair_samples_by_round() {
+        let cpu = WorkloadSpec::Cpu(crate::workload::MultiplyLoop::new(1));
+        // Rounds 2 and 5 ran on a machine twice as slow: both sides of their ratio slowed.
+        let seq = [1.0, 1.0, 2.0, 1.0, 1.0, 2.0, 1.0];
+        let cell = [0.5, 0.5, 1.0, 0.5, 0.5, 1.0, 0.5];
+        let cells = derive(
+            &[
+                raw(ModelKind::Sequential, 1, cpu, &seq),
+                raw(ModelKind::Threads, 2, cpu, &cell),
+            ],
+            2,
+        );
+        let t = &cells[1];
+        assert_eq!(t.speedup, Some(2.0));
+        assert_eq!(t.speedup_ci, Some([2.0, 2.0]), "paired: no spread at all");
+        assert!(t.speedup_ci_level.unwrap() >= 0.95);
+        // Unpaired, the medians' intervals would have spanned 0.5× … 4×.
+
+        // A cell that sat out rounds 1 and 3 is paired on the rounds it ran.
+        let mut sparse = raw(ModelKind::Threads, 4, cpu, &[0.25, 0.5, 0.25]);
+        sparse.rounds = vec![0, 2, 4];
+        let mut seq = raw(ModelKind::Sequential, 1, cpu, &[1.0, 9.0, 2.0, 9.0, 1.0]);
+        seq.rounds = vec![0, 1, 2, 3, 4];
+        let cells = derive(&[seq, sparse], 2);
+        assert_eq!(cells[1].speedup, Some(4.0));
+        assert_eq!(cells[1].speedup_ci, Some([4.0, 4.0]));
     }
 
     #[test]

@@ -15,9 +15,11 @@ use crate::workload::{WorkloadKind, WorkloadSpec};
 use serde::{Deserialize, Serialize};
 
 /// Version of the result file layout. Bump on any incompatible change. 2 added users'
-/// workloads (`{"kind": "user", …}` specs, workload names of the user's); files of version 1
-/// are version-2 files without them, and load as they are.
-pub const SCHEMA_VERSION: u32 = 2;
+/// workloads (`{"kind": "user", …}` specs, workload names of the user's); 3 paired speedups:
+/// each cell's `rounds`, `speedup_ci` (was `speedup_ci95`, from both medians' intervals) with
+/// its `speedup_ci_level`, and the precision rule (`config.precision`, `precision_met`). Files
+/// of versions 1 and 2 load as they are: their sample i was round i.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The oldest result file layout this build reads.
 pub const OLDEST_SCHEMA_VERSION: u32 = 1;
@@ -90,6 +92,11 @@ pub struct CellResult {
     pub tasks: u64,
     /// Wall time of each recorded batch, seconds, in the order measured.
     pub samples_s: Vec<f64>,
+    /// The round each sample was measured in (0: the first after warm-up). A cell may skip
+    /// rounds once it is precise enough (`--precision`); speedups pair samples by round. Empty
+    /// in files before schema 3, where sample i was round i.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<u32>,
     /// Median wall time.
     pub median_s: f64,
     /// Fastest batch.
@@ -127,10 +134,16 @@ pub struct CellResult {
     pub complete: bool,
     /// Median wall time per task (`median_s / tasks`): for `noop`, the model's own cost per task.
     pub per_task_s: f64,
-    /// Baseline median ÷ this median.
+    /// The median of the paired speedups: each round's baseline sample ÷ this cell's sample of
+    /// the same round (against an ideal baseline: ideal ÷ each sample).
     pub speedup: Option<f64>,
-    /// Conservative interval of the speedup from both medians' intervals.
-    pub speedup_ci95: Option<[f64; 2]>,
+    /// Order-statistic interval of that median, of coverage `speedup_ci_level`. Files before
+    /// schema 3 call it `speedup_ci95` and made it from both medians' intervals.
+    #[serde(alias = "speedup_ci95")]
+    pub speedup_ci: Option<[f64; 2]>,
+    /// The speedup interval's actual coverage.
+    #[serde(default)]
+    pub speedup_ci_level: Option<f64>,
     /// `sequential` (measured) or `ideal-sequential` (`tasks × sleep`, for `io` runs without the
     /// sequential model).
     pub speedup_baseline: Option<String>,
@@ -143,6 +156,10 @@ pub struct CellResult {
     pub ideal_s: Option<f64>,
     /// `io` only: `median_s - ideal_s`.
     pub overhead_s: Option<f64>,
+    /// Whether its intervals met the run's `precision` (sampling until precise); absent when
+    /// the run had none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision_met: Option<bool>,
     /// `tcp-echo` only: throughput, latency percentiles and the server's CPU.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub net: Option<NetMetrics>,
@@ -209,11 +226,25 @@ impl CellResult {
         }
     }
 
+    /// This cell's speedup samples against its baseline among `run` ([`SpeedupBaseline::ratios`]).
+    pub fn speedup_samples(&self, run: &[CellResult]) -> Option<Vec<f64>> {
+        let ratios = self
+            .speedup_baseline(run)?
+            .ratios(&self.samples_s, &self.rounds);
+        (!ratios.is_empty()).then_some(ratios)
+    }
+
     /// What this cell's speedup is measured against, among the cells of its run.
     pub fn speedup_baseline<'a>(&self, run: &'a [CellResult]) -> Option<SpeedupBaseline<'a>> {
         speedup_baseline(
-            run.iter()
-                .map(|c| (c.workload, c.model, c.samples_s.as_slice())),
+            run.iter().map(|c| {
+                (
+                    c.workload,
+                    c.model,
+                    c.samples_s.as_slice(),
+                    c.rounds.as_slice(),
+                )
+            }),
             self.model,
             &self.params,
             self.tasks,
