@@ -14,6 +14,7 @@ use crate::model::ModelKind;
 use crate::plan::CellKey;
 use crate::result::{CellResult, RunResults};
 use crate::stats::t_975;
+use crate::usl::UslFit;
 use crate::workload::{Column, WorkloadKind};
 use serde::{Deserialize, Serialize};
 
@@ -93,6 +94,39 @@ pub struct ModelScaling {
     pub saturation_workers: usize,
     /// The largest worker count measured, and the speedup there.
     pub max_workers: (usize, f64),
+    /// The Universal Scalability Law fitted to its throughput (tasks ÷ wall time, every sample
+    /// a point), where it has at least [`USL_MIN_WORKER_COUNTS`] worker counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usl: Option<UslFit>,
+}
+
+/// The fewest worker counts of a model the Universal Scalability Law is fitted to (it has
+/// three parameters; one more count leaves a degree of freedom to judge them).
+pub const USL_MIN_WORKER_COUNTS: usize = 4;
+
+/// `(N, tasks per second)` of every sample of `cells`.
+pub fn throughput_points(cells: &[&CellResult]) -> Vec<(f64, f64)> {
+    cells
+        .iter()
+        .flat_map(|c| {
+            c.samples_s
+                .iter()
+                .filter(|t| **t > 0.0)
+                .map(|t| (c.workers as f64, c.tasks as f64 / t))
+        })
+        .collect()
+}
+
+/// The law fitted to `cells` (one model, one workload), if they span enough worker counts and
+/// the law fits.
+fn usl_of(cells: &[&CellResult]) -> Option<UslFit> {
+    let mut counts: Vec<usize> = cells.iter().map(|c| c.workers).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    if counts.len() < USL_MIN_WORKER_COUNTS {
+        return None;
+    }
+    crate::usl::fit(&throughput_points(cells)).ok()
 }
 
 /// What one workload showed, as data; [`crate::export::verdicts`] puts it into words.
@@ -114,7 +148,7 @@ pub enum Verdict {
         /// How its verdict opens ("CPU-bound"), from the workload.
         title: String,
         /// How the best model scales.
-        best: ModelScaling,
+        best: Box<ModelScaling>,
         /// The ideal speedup at its peak, where one is known.
         ideal_speedup: Option<f64>,
         /// The machine's physical cores (logical where unknown) and logical cores, for saying
@@ -218,6 +252,10 @@ pub fn analyse(r: &RunResults) -> Analysis {
                 peak_workers,
                 saturation_workers,
                 max_workers,
+                usl: workload
+                    .has_speedup()
+                    .then(|| usl_of(&mine.iter().map(|c| **c).collect::<Vec<_>>()))
+                    .flatten(),
             });
         }
     }
@@ -264,7 +302,7 @@ fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> 
             Some(Verdict::Scaling {
                 workload,
                 title: cell.params.reading().title(),
-                best: best.clone(),
+                best: Box::new(best.clone()),
                 ideal_speedup: r
                     .cells
                     .iter()

@@ -21,6 +21,28 @@ pub fn fmt_duration(s: f64) -> String {
     }
 }
 
+/// A stretch of wall time as a person reads it: "45 s", "1 min 52 s", "3 h 05 min",
+/// "4.2 days", "4817 years".
+pub fn fmt_span(s: f64) -> String {
+    if !s.is_finite() {
+        return "-".into();
+    }
+    let s = s.max(0.0);
+    if s < 59.5 {
+        format!("{s:.0} s")
+    } else if s < 3600.0 {
+        let m = (s / 60.0).floor();
+        format!("{m:.0} min {:02.0} s", (s - 60.0 * m).floor())
+    } else if s < 86_400.0 * 2.0 {
+        let h = (s / 3600.0).floor();
+        format!("{h:.0} h {:02.0} min", ((s - 3600.0 * h) / 60.0).floor())
+    } else if s < 86_400.0 * 365.0 * 2.0 {
+        format!("{:.1} days", s / 86_400.0)
+    } else {
+        format!("{:.0} years", s / (86_400.0 * 365.25))
+    }
+}
+
 /// A run's name in legends: its `--label`, else its hostname.
 pub fn run_label(r: &RunResults) -> String {
     r.config
@@ -47,7 +69,15 @@ pub fn run_names(runs: &[RunResults]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::fmt_duration;
+    use super::{fmt_duration, fmt_span};
+
+    #[test]
+    fn spans_read_as_people_say_them() {
+        assert_eq!(fmt_span(45.2), "45 s");
+        assert_eq!(fmt_span(112.0), "1 min 52 s");
+        assert_eq!(fmt_span(3.0 * 3600.0 + 5.0 * 60.0), "3 h 05 min");
+        assert_eq!(fmt_span(152e9), "4817 years");
+    }
 
     #[test]
     fn durations_pick_a_unit() {

@@ -64,17 +64,21 @@ impl Session<'_> {
         }
         crate::interrupt::install()?;
         let sink = ResultSink::new(self.dir, &now_utc());
-        eprintln!(
-            "parbench: {}, {} cells × ({} warm-up + {} samples) on {} ({} logical cores); results → {}",
+        let headline = format!(
+            "{}, {} cells × ({} warm-up + {} samples{}) on {} ({} logical cores)",
             self.what,
             self.config.cells().len(),
             self.config.warmup,
             self.config.samples,
+            self.config.precision.map_or(String::new(), |p| format!(
+                ", more until ±{:.1}%",
+                p * 100.0
+            )),
             self.machine.hostname,
             self.machine.logical_cores,
-            sink.run_file.display()
         );
-        let mut observer = crate::console::Progress::new(sink.clone(), self.config.warmup);
+        let mut observer =
+            crate::console::Progress::new(sink.clone(), self.config.warmup, headline);
         let results = runner::run(self.config, self.machine, &self.ctx, &mut observer);
         observer.finish();
         match results {

@@ -105,8 +105,12 @@ fn a_report_folder_has_charts_analysis_and_a_summary() {
         Format::Png,
     )
     .unwrap();
-    assert_eq!(rep.files.len(), 8 + 2);
+    // Per workload speedup, efficiency, time and (4 worker counts: the law fits) usl; the cost
+    // per task, cpu-vs-io; summary.md and analysis.json.
+    assert_eq!(rep.files.len(), 2 * 4 + 2 + 2, "{:?}", rep.files);
+    assert!(dir.path().join("usl-cpu.png").exists());
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(md.contains("## Universal Scalability Law"), "{md}");
     assert!(md.contains("![speedup-cpu.png](speedup-cpu.png)"));
     assert!(
         md.contains("CPU-bound:") && md.contains("IO-bound:"),
@@ -116,6 +120,7 @@ fn a_report_folder_has_charts_analysis_and_a_summary() {
     let a: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("analysis.json")).unwrap()).unwrap();
     assert!(a[0]["scaling"].as_array().unwrap().len() >= 10);
+    assert!(a[0]["scaling"][0]["usl"]["sigma"].is_number(), "{a}");
 }
 
 #[test]

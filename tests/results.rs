@@ -112,3 +112,73 @@ fn files_of_earlier_builds_still_load() {
     let again = serde_json::to_string(&r).unwrap();
     assert!(again.contains("\"median_ci_s\"") && !again.contains("\"ci95_s\""));
 }
+
+#[test]
+fn sampling_until_precise_stops_at_the_budget_and_names_the_misses() {
+    let machine = MachineInfo::detect();
+    let o = Overrides {
+        workloads: Some(vec![WorkloadKind::Io, WorkloadKind::Noop]),
+        models: Some(vec![ModelKind::Sequential, ModelKind::ThreadPool]),
+        precision: Some(0.0001), // out of reach: the budget ends it
+        time_budget_s: Some(3.0),
+        ..tiny()
+    };
+    let config = build_config(Preset::Default, &machine, &o).unwrap();
+    assert_eq!(config.samples, 3, "--samples is the minimum");
+
+    #[derive(Default)]
+    struct Notes(Vec<String>, Option<f64>, usize);
+    impl Observer for Notes {
+        fn notice(&mut self, m: &str) {
+            self.0.push(m.to_string());
+        }
+        fn planned(&mut self, e: &parbench::measure::estimate::Estimate) {
+            self.1 = Some(e.total_s());
+        }
+        fn more(&mut self, cells: &[parbench::plan::CellKey]) {
+            self.2 += cells.len();
+        }
+    }
+    let mut notes = Notes::default();
+    let t0 = std::time::Instant::now();
+    let results = run(&config, &machine, &ctx(), &mut notes).unwrap();
+    let took = t0.elapsed().as_secs_f64();
+    // The budget bounds the run (no round starts that would end past it), with slack for
+    // one batch and a loaded machine.
+    assert!(took < 3.0 + 2.0, "{took} s");
+    assert!(notes.1.is_some_and(|e| e > 0.0 && e < 3.0), "{:?}", notes.1);
+    assert!(notes.2 > 0, "extra rounds ran");
+    let extra = results
+        .cells
+        .iter()
+        .filter(|c| c.samples_s.len() > 3)
+        .count();
+    assert!(extra > 0);
+    for c in &results.cells {
+        assert!(c.samples_s.len() >= 3 && c.samples_s.len() == c.rounds.len());
+        assert_eq!(c.precision_met, Some(false), "{}", c.key());
+    }
+    let note = notes
+        .0
+        .iter()
+        .find(|n| n.starts_with("precision:"))
+        .unwrap();
+    assert!(
+        note.contains("missed ±0.0%") && note.contains("io/thread-pool/2"),
+        "{note}"
+    );
+}
+
+#[test]
+fn a_plan_beyond_a_day_is_refused_before_anything_runs() {
+    let machine = MachineInfo::detect();
+    let o = Overrides {
+        workloads: Some(vec![WorkloadKind::Io]),
+        sleep_ms: Some(99_999_999_999),
+        ..tiny()
+    };
+    let config = build_config(Preset::Default, &machine, &o).unwrap();
+    let err = run(&config, &machine, &ctx(), &mut Silent).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("beyond 24 h"), "{err}");
+}

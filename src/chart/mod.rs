@@ -11,6 +11,7 @@ pub mod lesson;
 pub mod machines;
 pub mod render;
 pub mod scaling;
+pub mod usl;
 
 use crate::machine::MachineInfo;
 use crate::model::ModelKind;
@@ -129,10 +130,11 @@ pub fn core_markers(m: &MachineInfo) -> Vec<(f64, String)> {
     }
 }
 
-/// Every chart for one run: speedup, efficiency and time per workload, the per-task cost and the
-/// cpu-vs-io lesson.
+/// Every chart for one run: speedup, efficiency and time per workload, throughput and its
+/// Universal Scalability Law fit where there is one, the per-task cost and the cpu-vs-io lesson.
 pub fn run_figures(r: &RunResults) -> Vec<Figure> {
     let mut figs = scaling::figures(r);
+    figs.extend(usl::figures(r, &crate::analysis::analyse(r)));
     figs.extend(cost::figure(r));
     figs.extend(lesson::figure(r));
     figs.extend(lesson::table_figure(r));

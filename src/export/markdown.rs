@@ -225,6 +225,44 @@ pub fn summary(
     }
     for (a, name) in analyses.iter().zip(&names) {
         let _ = writeln!(s, "## Scaling analytics ({name})\n\n{}", analytics_table(a));
+        if let Some(t) = usl_table(a) {
+            let _ = writeln!(s, "## Universal Scalability Law ({name})\n\n{t}");
+        }
     }
     s
+}
+
+/// Every fit of the law, where a model has enough worker counts: σ and κ with their 95%
+/// intervals, λ, the peak and what limits.
+fn usl_table(a: &Analysis) -> Option<String> {
+    let fits: Vec<_> = a
+        .scaling
+        .iter()
+        .filter_map(|m| m.usl.as_ref().map(|f| (m, f)))
+        .collect();
+    if fits.is_empty() {
+        return None;
+    }
+    let mut s = String::from(
+        "X(N) = λN / (1 + σ(N−1) + κN(N−1)), fitted by least squares to every sample's tasks per second.\n\n| workload | model | σ (contention) [95% CI] | κ (coherency) [95% CI] | λ (tasks/s at N = 1) | peak N* | X(N*) | limit |\n|---|---|---|---|---:|---:|---:|---|\n",
+    );
+    for (m, f) in fits {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.4} [{:.4} – {:.4}] | {:.2e} [{:.2e} – {:.2e}] | {:.1} | {} | {} | {} |",
+            m.workload,
+            m.model,
+            f.sigma,
+            f.sigma_ci95[0],
+            f.sigma_ci95[1],
+            f.kappa,
+            f.kappa_ci95[0],
+            f.kappa_ci95[1],
+            f.lambda,
+            f.peak_n.map_or("-".into(), |n| format!("{n:.1}")),
+            f.peak_throughput.map_or("-".into(), |x| format!("{x:.1}")),
+            f.limit,
+        );
+    }
+    Some(s)
 }

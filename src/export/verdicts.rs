@@ -34,6 +34,19 @@ pub fn sentences(a: &Analysis) -> Vec<(WorkloadKind, String)> {
         .collect()
 }
 
+/// " Universal Scalability Law: contention-limited (σ = 0.027, κ = 0.00077), throughput peaks
+/// at N* ≈ 35.6.": the best model's fit, after its verdict.
+fn usl_words(f: &crate::usl::UslFit) -> String {
+    let peak = match f.peak_n {
+        Some(n) if n.is_finite() => format!(", throughput peaks at N* ≈ {n:.1}"),
+        _ => ", no peak in sight (κ ≤ 0)".into(),
+    };
+    format!(
+        " Universal Scalability Law: {} (σ = {:.3}, κ = {:.2e}){peak}.",
+        f.limit, f.sigma, f.kappa
+    )
+}
+
 /// " (= the 2 cores)": where a worker count stands against the machine's cores.
 fn core_note(n: usize, (physical, logical): (usize, usize)) -> String {
     if n == physical && n == logical {
@@ -72,7 +85,8 @@ pub fn sentence(v: &Verdict) -> String {
             let ideal =
                 ideal_speedup.map_or(String::new(), |i| format!(" against an ideal of {i:.2}×"));
             let (max_n, at_max) = best.max_workers;
-            if best.saturation_workers < max_n {
+            let usl = best.usl.as_ref().map_or(String::new(), usl_words);
+            let sentence = if best.saturation_workers < max_n {
                 format!(
                     "{label}: {} reaches {:.2}×{ideal}; adding workers stops helping at {}{}: {max_n} workers give {at_max:.2}×.",
                     best.model,
@@ -89,7 +103,8 @@ pub fn sentence(v: &Verdict) -> String {
                     best.peak_workers,
                     core_note(best.peak_workers, *cores),
                 )
-            }
+            };
+            sentence + &usl
         }
         Verdict::Echo {
             fastest, frugal, ..

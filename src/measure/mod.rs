@@ -7,6 +7,7 @@
 //! writes files: checkpoints are handed to an [`runner::Observer`].
 
 pub mod calibrate;
+pub mod estimate;
 pub mod runner;
 /// Re-exported from [`crate::stats`], where the pure statistics now live.
 pub use crate::stats;

@@ -15,25 +15,29 @@
 
 use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
+use crate::measure::estimate::{Estimate, estimate};
 use crate::model::{Executor, ModelContext, ModelKind};
 use crate::plan::{CellKey, CellSpec, MAX_SAMPLES, OnError, RunConfig};
 use crate::result::{CellResult, NoiseProbe, RawCell, RunResults, SCHEMA_VERSION, derive};
 use crate::usage::{Usage, Who, current_peak_rss_kib, reset_peak_rss, usage};
-use crate::workload::{MultiplyLoop, Workload};
+use crate::workload::{MultiplyLoop, Workload, WorkloadKind};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Receives progress and checkpoints from [`run`]. Every method has a do-nothing default.
 pub trait Observer {
-    /// The run is about to start `total_batches` timed batches (warm-up included).
-    fn started(&mut self, _total_batches: usize) {}
+    /// The plan passed its checks; this is how long it should take (before anything runs).
+    fn planned(&mut self, _estimate: &Estimate) {}
+    /// The run is about to start `total_batches` timed batches (warm-up included), as
+    /// estimated again from the reference checksums' timings.
+    fn started(&mut self, _total_batches: usize, _estimate: &Estimate) {}
     /// A pool is being started (before any batch).
     fn starting_model(&mut self, _model: ModelKind, _workers: usize) {}
     /// Something the user should know that is not an error (a model skipped on this machine).
     fn notice(&mut self, _message: &str) {}
-    /// Sampling until precise adds a round of `batches` more batches.
-    fn more(&mut self, _batches: usize) {}
+    /// Sampling until precise adds a round of these cells' batches.
+    fn more(&mut self, _cells: &[CellKey]) {}
     /// One batch of `cell` finished in round `round` (0-based; rounds below `warmup` are warm-up).
     fn batch_done(&mut self, _cell: &CellSpec, _round: usize, _wall_s: f64) {}
     /// The results so far; save them if they should survive an interruption.
@@ -161,6 +165,23 @@ pub fn run(
         notes,
         calibrated,
     } = prepare(config)?;
+    // How long it will take, from what is known before anything runs: nominal task times and
+    // the multiply loop's speed here (timed only if a workload needs it).
+    let mut ns = None;
+    let mut ns_per_step = || *ns.get_or_insert_with(crate::measure::calibrate::ns_per_step);
+    let task_s: HashMap<WorkloadKind, f64> = config
+        .workloads
+        .iter()
+        .map(|w| {
+            let t = w.spec.workload().estimated_task_s(&mut ns_per_step);
+            (w.spec.kind(), t.unwrap_or(0.0))
+        })
+        .collect();
+    let planned = estimate(&config, machine.cores_for_cpu_bound(), &|s| {
+        task_s.get(&s.kind()).copied().unwrap_or(0.0)
+    });
+    planned.check(&config)?;
+    observer.planned(&planned);
     for w in calibrated.iter().map(|&i| &config.workloads[i]) {
         observer.notice(&format!(
             "{} calibrated: {}",
@@ -511,11 +532,19 @@ fn measure_all(
     }
 
     let rounds = config.warmup + config.samples;
-    observer.started(rounds * cells.len());
+    let physical = machine.cores_for_cpu_bound();
+    // The estimate again, with each workload's task time as the references measured it.
+    let refined = estimate(config, physical, &|s| {
+        task_s
+            .get(&s.kind())
+            .copied()
+            .unwrap_or(0.0)
+            .max(s.nominal_task_s().unwrap_or(0.0))
+    });
+    observer.started(rounds * cells.len(), &refined);
     let mut rng = fastrand::Rng::with_seed(config.shuffle_seed);
     let mut failed = vec![false; cells.len()];
     let mut last_save = Instant::now();
-    let physical = machine.cores_for_cpu_bound();
     let mut probes = Vec::new();
     let budget = config.time_budget_s.map(Duration::from_secs_f64);
     for round in 0.. {
@@ -545,7 +574,8 @@ fn measure_all(
             if wide.is_empty() {
                 break;
             }
-            observer.more(wide.len());
+            let keys: Vec<CellKey> = wide.iter().map(|&i| raw[i].key()).collect();
+            observer.more(&keys);
             wide
         };
         rng.shuffle(&mut order);

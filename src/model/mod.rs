@@ -129,6 +129,9 @@ pub struct ModelSpec {
     pub serves_tcp: bool,
     /// Its colour in every chart (distinct per model).
     pub colour: (u8, u8, u8),
+    /// What a task costs the model itself, seconds: its `noop` time per task at its best N on
+    /// the 2-core VM parbench is developed on (`reports/vm`); the run's estimate uses it.
+    pub task_cost_s: f64,
     /// Whether this machine can run it; the reason when not.
     pub available: fn() -> std::result::Result<(), String>,
     /// How it starts.
@@ -199,6 +202,7 @@ models! {
         computes: Computes::One,
         serves_tcp: false,
         colour: (110, 110, 110),
+        task_cost_s: 1.4e-8,
         available: always,
         start: Start::Executor(|_, _| Ok(Box::new(SequentialModel))),
     },
@@ -215,6 +219,7 @@ models! {
         computes: Computes::UpToCores,
         serves_tcp: false,
         colour: (214, 39, 40),
+        task_cost_s: 2.6e-5,
         available: always,
         start: Start::Executor(|n, ctx| Ok(Box::new(ThreadsModel::new(n, ctx.stack_size)))),
     },
@@ -231,6 +236,7 @@ models! {
         computes: Computes::UpToCores,
         serves_tcp: false,
         colour: (255, 127, 14),
+        task_cost_s: 4.5e-7,
         available: always,
         start: Start::Executor(|n, ctx| Ok(Box::new(ThreadPoolModel::start(n, ctx.stack_size)?))),
     },
@@ -247,6 +253,7 @@ models! {
         computes: Computes::UpToCores,
         serves_tcp: false,
         colour: (44, 160, 44),
+        task_cost_s: 4.5e-7,
         available: always,
         start: Start::Executor(|n, ctx| Ok(Box::new(RayonModel::start(n, ctx.stack_size)?))),
     },
@@ -263,6 +270,7 @@ models! {
         computes: Computes::UpToCores,
         serves_tcp: false,
         colour: (31, 119, 180),
+        task_cost_s: 8e-4,
         available: always,
         start: Start::Executor(|n, ctx| Ok(Box::new(ProcessesModel::new(n, ctx.worker_exe()?)?))),
     },
@@ -279,6 +287,7 @@ models! {
         computes: Computes::UpToCores,
         serves_tcp: false,
         colour: (148, 103, 189),
+        task_cost_s: 1e-5,
         available: always,
         start: Start::Executor(|n, ctx| {
             Ok(Box::new(ProcessPoolModel::start(n, ctx.worker_exe()?)?))
@@ -297,6 +306,7 @@ models! {
         computes: Computes::UpToCores,
         serves_tcp: true,
         colour: (140, 86, 75),
+        task_cost_s: 1e-6,
         available: always,
         start: Start::Executor(|n, ctx| {
             Ok(Box::new(AsyncModel::start(n, false, ctx.stack_size)?))
@@ -315,6 +325,7 @@ models! {
         computes: Computes::UpToCores,
         serves_tcp: false,
         colour: (227, 119, 194),
+        task_cost_s: 1e-6,
         available: always,
         start: Start::Executor(|n, ctx| Ok(Box::new(AsyncModel::start(n, true, ctx.stack_size)?))),
     },
@@ -331,6 +342,7 @@ models! {
         computes: Computes::One,
         serves_tcp: false,
         colour: (188, 189, 34),
+        task_cost_s: 7e-7,
         available: always,
         start: Start::Executor(|n, ctx| {
             Ok(Box::new(GilModel::start(n, ctx.switch_interval, ctx.stack_size)?))
@@ -349,6 +361,7 @@ models! {
         computes: Computes::UpToCores,
         serves_tcp: false,
         colour: (23, 190, 207),
+        task_cost_s: 5e-4,
         available: fork_available,
         start: Start::Executor(start_fork),
     },
@@ -365,6 +378,7 @@ models! {
         computes: Computes::One,
         serves_tcp: false,
         colour: (60, 60, 60),
+        task_cost_s: 2e-7,
         available: python::check_interpreter,
         start: Start::Executor(|_, _| Ok(Box::new(PythonModel::start("sequential", 1)?))),
     },
@@ -381,6 +395,7 @@ models! {
         computes: Computes::One,
         serves_tcp: false,
         colour: (150, 20, 20),
+        task_cost_s: 1e-4,
         available: python::check_interpreter,
         start: Start::Executor(|n, _| Ok(Box::new(PythonModel::start("threads", n)?))),
     },
@@ -397,6 +412,7 @@ models! {
         computes: Computes::UpToCores,
         serves_tcp: false,
         colour: (190, 95, 0),
+        task_cost_s: 1e-2,
         available: python::check_interpreter,
         start: Start::Executor(|n, _| Ok(Box::new(PythonModel::start("processes", n)?))),
     },
@@ -413,6 +429,7 @@ models! {
         computes: Computes::One,
         serves_tcp: false,
         colour: (20, 110, 20),
+        task_cost_s: 5e-5,
         available: python::check_interpreter,
         start: Start::Executor(|n, _| Ok(Box::new(PythonModel::start("thread-pool", n)?))),
     },
@@ -429,6 +446,7 @@ models! {
         computes: Computes::UpToCores,
         serves_tcp: false,
         colour: (0, 60, 130),
+        task_cost_s: 2e-4,
         available: python::check_interpreter,
         start: Start::Executor(|n, _| Ok(Box::new(PythonModel::start("process-pool", n)?))),
     },
@@ -445,6 +463,7 @@ models! {
         computes: Computes::UpToCores,
         serves_tcp: true,
         colour: (0, 128, 128),
+        task_cost_s: 3e-5,
         available: always,
         start: Start::EchoServerOnly,
     },
@@ -461,6 +480,7 @@ models! {
         computes: Computes::UpToCores,
         serves_tcp: true,
         colour: (128, 128, 0),
+        task_cost_s: 3e-5,
         available: always,
         start: Start::EchoServerOnly,
     },
@@ -477,6 +497,7 @@ models! {
         computes: Computes::UpToCores,
         serves_tcp: true,
         colour: (120, 40, 140),
+        task_cost_s: 3e-5,
         available: always,
         start: Start::EchoServerOnly,
     },

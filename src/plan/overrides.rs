@@ -161,11 +161,10 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
         c.samples = s;
     }
     // Samples given without a precision are exactly that many: the preset's sampling until
-    // precise (quick's) gives way.
-    c.precision = o.precision.or(c.precision.filter(|_| o.samples.is_none()));
-    if let Some(t) = o.time_budget_s {
-        c.time_budget_s = Some(t);
-    }
+    // precise (quick's), and the budget that bounds it, give way.
+    let exact = o.samples.is_some() && o.precision.is_none();
+    c.precision = o.precision.or(c.precision.filter(|_| !exact));
+    c.time_budget_s = o.time_budget_s.or(c.time_budget_s.filter(|_| !exact));
     c.force |= o.force;
     if let Some(w) = o.warmup {
         c.warmup = w;

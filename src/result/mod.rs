@@ -269,9 +269,26 @@ mod hex_u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use derive::tests::raw;
+    pub(crate) use derive::tests::raw;
+
+    /// A run of these raw cells on this machine (its config: the quick preset's).
+    pub(crate) fn run_of(raw: &[RawCell]) -> RunResults {
+        let machine = crate::machine::MachineInfo::detect();
+        RunResults {
+            schema_version: SCHEMA_VERSION,
+            started_utc: String::new(),
+            finished_utc: None,
+            complete: true,
+            config: crate::plan::Preset::Quick.config(&machine),
+            machine,
+            cells: derive(raw, 2),
+            noise: None,
+            notes: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
 
     #[test]
     fn checksums_survive_json_exactly() {

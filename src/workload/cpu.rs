@@ -83,6 +83,10 @@ impl Workload for MultiplyLoop {
         true
     }
 
+    fn estimated_task_s(&self, ns_per_step: &mut dyn FnMut() -> f64) -> Option<f64> {
+        Some(self.iterations as f64 * ns_per_step() * 1e-9)
+    }
+
     fn python(&self) -> Option<(&'static str, u64)> {
         Some(("cpu", self.iterations))
     }

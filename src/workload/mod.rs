@@ -52,6 +52,14 @@ pub trait Workload {
         None
     }
 
+    /// What one task takes here as far as is known before running it, seconds: its nominal
+    /// time by default; the multiply loop's steps × `ns_per_step()` (asked for only when
+    /// needed). `None`: unknown until it runs (a user's compute) or nothing to speak of.
+    fn estimated_task_s(&self, ns_per_step: &mut dyn FnMut() -> f64) -> Option<f64> {
+        let _ = ns_per_step;
+        self.nominal_task_s()
+    }
+
     /// The lesson's CPython worker's name and parameter for this workload, where it has one.
     fn python(&self) -> Option<(&'static str, u64)> {
         None
