@@ -32,6 +32,9 @@ pub enum Command {
     Baseline(BaselineArgs),
     /// Compare two result files cell by cell; exit 1 if any cell regressed.
     Compare(CompareArgs),
+    /// Paired A/B run of two harness binaries (two parbench builds, or two builds of a bench on
+    /// parbench::Harness), interleaved round by round; exit 1 if any cell regressed.
+    Ab(Box<AbArgs>),
     /// Write a result file in a continuous-benchmarking service's format.
     Export(ExportArgs),
     /// Fit the Universal Scalability Law to your own measurements (lines `N,throughput`) and
@@ -46,6 +49,9 @@ pub enum Command {
     /// Internal: serve tasks for process-based models over stdin/stdout.
     #[command(hide = true)]
     Worker,
+    /// Internal: serve whole cells for `parbench ab` over stdin/stdout.
+    #[command(hide = true)]
+    Serve,
     /// Internal: the tcp-echo server of one design, on 127.0.0.1 and an ephemeral port.
     #[command(hide = true)]
     EchoServer {
@@ -212,6 +218,54 @@ pub struct CompareArgs {
     /// Compare absolute times of different machines anyway.
     #[arg(long)]
     pub allow_machine_mismatch: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AbArgs {
+    /// The baseline program: a parbench binary, or a bench binary built on parbench::Harness.
+    pub baseline: PathBuf,
+    /// The candidate program, of the same kind.
+    pub current: PathBuf,
+    /// Starting point of the plan (parbench binaries; a user's bench brings its workloads).
+    #[arg(long, default_value = "quick")]
+    pub preset: Preset,
+    /// Workloads (comma-separated).
+    #[arg(long = "workload", visible_alias = "workloads", value_delimiter = ',')]
+    pub workloads: Option<Vec<WorkloadKind>>,
+    /// Models (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub models: Option<Vec<ModelKind>>,
+    /// Worker counts (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub workers: Option<Vec<usize>>,
+    /// Tasks per batch.
+    #[arg(long)]
+    pub tasks: Option<u64>,
+    /// Paired samples per cell (both sides run once per round).
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Unrecorded rounds first.
+    #[arg(long)]
+    pub warmup: Option<usize>,
+    /// Untimed pause before every batch, milliseconds.
+    #[arg(long)]
+    pub settle_ms: Option<u64>,
+    /// Seconds a task may take in a process model before its worker is killed; a side that
+    /// does not answer within it plus ten times the batch's estimate is stopped.
+    #[arg(long)]
+    pub task_timeout: Option<f64>,
+    /// Smallest change that counts: "5%", "0.05" or "5".
+    #[arg(long, default_value = "5%", value_parser = parse_fraction)]
+    pub threshold: f64,
+    /// Significance level of the signed-rank test.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Output: table, markdown or json.
+    #[arg(long, default_value = "table")]
+    pub format: CompareFormat,
+    /// Where the result file goes (ab-<time>.json and latest-ab.json).
+    #[arg(long, default_value = "target/parbench-ab")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

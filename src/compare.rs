@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
 use crate::result::{CellResult, RunResults};
-use crate::stats::{mann_whitney, median};
+use crate::stats::{mann_whitney, median, signed_rank};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -59,6 +59,9 @@ pub enum Verdict {
     Regressed,
     /// Not significant, or within the threshold.
     NonSignificant,
+    /// The two sides' checksums differ (`parbench ab`): the answer changed, so the times are not
+    /// compared.
+    Changed,
 }
 
 /// Judges one cell from its per-sample values. A cell `Regressed` when its values are
@@ -110,6 +113,48 @@ pub fn judge(
         };
     }
     (Verdict::NonSignificant, 1.0)
+}
+
+/// Judges one cell of a paired A/B run from its per-round times (`base[i]` and `current[i]`
+/// measured in the same round, seconds apart): on the log ratios `ln(current/base)`, a Wilcoxon
+/// signed-rank test that they lie above `ln(1 + threshold)` (regressed) or below
+/// `ln(1 − threshold)` (improved), at `alpha`, with the median ratio beyond the threshold too.
+/// Pairing takes the drift between the two sides out: what is left is the change. Returns the
+/// verdict, the two-sided p-value of "any change" and the p-value of the test that decided.
+pub fn judge_paired(
+    base: &[f64],
+    current: &[f64],
+    threshold: f64,
+    alpha: f64,
+) -> (Verdict, f64, f64) {
+    let d: Vec<f64> = base
+        .iter()
+        .zip(current)
+        .filter(|(b, c)| **b > 0.0 && **c > 0.0)
+        .map(|(b, c)| (c / b).ln())
+        .collect();
+    let any = (2.0 * signed_rank(&d, true).min(signed_rank(&d, false))).min(1.0);
+    let ratio = median(&d).exp();
+    let shifted = |by: f64| -> Vec<f64> { d.iter().map(|x| x - by).collect() };
+    if ratio > 1.0 + threshold {
+        let p = signed_rank(&shifted((1.0 + threshold).ln()), true);
+        let v = if p < alpha {
+            Verdict::Regressed
+        } else {
+            Verdict::NonSignificant
+        };
+        return (v, any, p);
+    }
+    if ratio < 1.0 - threshold {
+        let p = signed_rank(&shifted((1.0 - threshold).ln()), false);
+        let v = if p < alpha {
+            Verdict::Improved
+        } else {
+            Verdict::NonSignificant
+        };
+        return (v, any, p);
+    }
+    (Verdict::NonSignificant, any, 1.0)
 }
 
 /// What identifies a kind of machine for absolute-time comparisons: CPU, core counts, memory,
@@ -196,9 +241,11 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Whether any cell regressed.
+    /// Whether any cell regressed, or changed its answer.
     pub fn regressed(&self) -> bool {
-        self.cells.iter().any(|c| c.verdict == Verdict::Regressed)
+        self.cells
+            .iter()
+            .any(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Changed))
     }
 
     /// How many cells got each verdict: (regressed, improved, unchanged).
@@ -207,7 +254,7 @@ impl Comparison {
         (
             n(Verdict::Regressed),
             n(Verdict::Improved),
-            n(Verdict::NonSignificant),
+            n(Verdict::NonSignificant) + n(Verdict::Changed),
         )
     }
 }

@@ -226,6 +226,14 @@ impl Harness {
         if args == ["worker"] {
             return crate::worker::worker_main();
         }
+        if args == ["serve"] {
+            // `parbench ab` drives this bench: it serves cells of its own plan.
+            let machine = MachineInfo::detect();
+            return match self.plan.config(&machine, &kinds, None) {
+                Ok(c) => crate::serve::serve_main(c.workloads),
+                Err(e) => fail(&e),
+            };
+        }
         let Args {
             bench,
             list,

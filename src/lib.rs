@@ -45,6 +45,7 @@
 //! The `parbench` binary is a thin command-line layer over these.
 #![deny(missing_docs)]
 
+pub mod ab;
 pub mod advise;
 pub mod analysis;
 pub mod chart;
@@ -64,6 +65,7 @@ pub mod net;
 pub mod plan;
 pub mod report;
 pub mod result;
+pub mod serve;
 pub mod session;
 pub mod spawn;
 pub mod stats;

@@ -6,8 +6,8 @@ mod cli;
 use anyhow::Context;
 use clap::Parser;
 use cli::{
-    AdviseArgs, BaselineArgs, Cli, Command, CompareArgs, CompareFormat, ExportArgs, FitArgs,
-    FitFormat, ReportArgs, RunArgs,
+    AbArgs, AdviseArgs, BaselineArgs, Cli, Command, CompareArgs, CompareFormat, ExportArgs,
+    FitArgs, FitFormat, ReportArgs, RunArgs,
 };
 use parbench::chart::render::Format;
 use parbench::export::table::machine_table;
@@ -56,6 +56,11 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Worker => return ExitCode::from(parbench::worker::worker_main() as u8),
+        Command::Serve => return ExitCode::from(parbench::serve::serve_main(Vec::new()) as u8),
+        Command::Ab(args) => match ab(*args) {
+            Ok(regressed) => return ExitCode::from(u8::from(regressed)),
+            Err(e) => Err(e),
+        },
         Command::EchoServer { model } => {
             return ExitCode::from(parbench::net::server::serve_main(&model) as u8);
         }
@@ -296,6 +301,64 @@ fn compare(args: CompareArgs) -> anyhow::Result<bool> {
             CompareFormat::Markdown => render::markdown(&c),
             CompareFormat::Json => render::json(&c),
         }
+    );
+    Ok(c.regressed())
+}
+
+fn ab(args: AbArgs) -> anyhow::Result<bool> {
+    let machine = MachineInfo::detect();
+    let overrides = Overrides {
+        workloads: args.workloads,
+        models: args.models,
+        workers: args.workers,
+        tasks: args.tasks,
+        samples: args.samples,
+        warmup: args.warmup,
+        settle_ms: args.settle_ms,
+        task_timeout_s: args.task_timeout,
+        ..Default::default()
+    };
+    let mut config = build_config(args.preset, &machine, &overrides)?;
+    // A fixed number of paired samples: the preset's minimum.
+    (config.precision, config.time_budget_s) = (None, None);
+    parbench::interrupt::install()?;
+    let head = format!(
+        "ab {} vs {}, {} paired samples per cell",
+        args.baseline.display(),
+        args.current.display(),
+        config.samples
+    );
+    let mut sink = parbench::store::ResultSink::new(&args.out, "ab");
+    sink.run_file = args.out.join("latest-ab.json");
+    let mut observer = parbench::console::Progress::new(sink, config.warmup, head);
+    let opts = parbench::ab::AbOptions {
+        threshold: args.threshold,
+        alpha: args.alpha,
+    };
+    let outcome = parbench::ab::ab(
+        &config,
+        &machine,
+        &args.baseline,
+        &args.current,
+        opts,
+        &args.out,
+        &mut observer,
+    );
+    observer.finish();
+    let f = outcome?;
+    let c = f.comparison.expect("a finished run is judged");
+    use parbench::export::compare as render;
+    print!(
+        "{}",
+        match args.format {
+            CompareFormat::Table => render::table(&c),
+            CompareFormat::Markdown => render::markdown(&c),
+            CompareFormat::Json => render::json(&c),
+        }
+    );
+    eprintln!(
+        "parbench: both sides saved in {}",
+        args.out.join("latest-ab.json").display()
     );
     Ok(c.regressed())
 }

@@ -98,6 +98,61 @@ pub fn robust_cv(samples: &[f64]) -> f64 {
     if m > 0.0 { 1.4826 * mad / m } else { 0.0 }
 }
 
+/// One-sided p-value of the Wilcoxon signed-rank test that the differences `d` are centred
+/// above zero (`greater`) or below it: P(W ≥ observed) under the null that each difference is
+/// as likely positive as negative. Zero differences are dropped; tied magnitudes get average
+/// ranks. Exact (by counting the 2ⁿ sign patterns' rank sums) up to 60 differences, the normal
+/// approximation with a continuity correction beyond. 1.0 when nothing is left.
+pub fn signed_rank(d: &[f64], greater: bool) -> f64 {
+    let mut v: Vec<f64> = d
+        .iter()
+        .map(|x| if greater { *x } else { -*x })
+        .filter(|x| *x != 0.0 && x.is_finite())
+        .collect();
+    let n = v.len();
+    if n == 0 {
+        return 1.0;
+    }
+    v.sort_by(|a, b| a.abs().total_cmp(&b.abs()));
+    // Ranks (doubled, so average ranks of ties stay integers).
+    let mut ranks2 = vec![0usize; n];
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && v[j + 1].abs() == v[i].abs() {
+            j += 1;
+        }
+        for r in ranks2.iter_mut().take(j + 1).skip(i) {
+            *r = i + j + 2; // 2 × the average of ranks i+1 … j+1
+        }
+        i = j + 1;
+    }
+    let w2: usize = v
+        .iter()
+        .zip(&ranks2)
+        .filter(|(x, _)| **x > 0.0)
+        .map(|(_, r)| r)
+        .sum();
+    if n <= 60 {
+        // counts[s] = sign patterns whose doubled positive rank sum is s.
+        let total: usize = ranks2.iter().sum();
+        let mut counts = vec![0f64; total + 1];
+        counts[0] = 1.0;
+        for &r in &ranks2 {
+            for s in (r..=total).rev() {
+                counts[s] += counts[s - r];
+            }
+        }
+        let all: f64 = counts.iter().sum();
+        return counts[w2..].iter().sum::<f64>() / all;
+    }
+    let nf = n as f64;
+    let mean = nf * (nf + 1.0) / 4.0;
+    let sd = (nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0).sqrt();
+    let z = (w2 as f64 / 2.0 - mean - 0.5) / sd;
+    1.0 - normal_cdf(z)
+}
+
 /// Two-sided p-value of the Mann–Whitney U test that `a` and `b` come from the same
 /// distribution. Exact (no ties assumed) when both have at most 50 values; otherwise the normal
 /// approximation with a tie correction. 1.0 when either side is empty.
@@ -253,6 +308,18 @@ mod tests {
         assert!(s.ci_low <= s.median && s.median <= s.ci_high);
         assert!(s.ci_level >= 0.95);
         assert!(summarize(&[]).is_none());
+    }
+
+    #[test]
+    fn signed_rank_matches_exact_tables() {
+        // All 5 positive: P = 1/32.
+        assert!((signed_rank(&[1.0, 2.0, 3.0, 4.0, 5.0], true) - 1.0 / 32.0).abs() < 1e-12);
+        assert!((signed_rank(&[1.0, 2.0, 3.0, 4.0, 5.0], false) - 1.0).abs() < 1e-12);
+        // W+ = 1+2+4 = 7 of n = 4 (ranks 1, 2, 3(−), 4): 5 of the 16 subsets sum to ≥ 7.
+        assert!((signed_rank(&[0.1, 0.2, -0.3, 0.4], true) - 5.0 / 16.0).abs() < 1e-12);
+        // Large n, all positive: tiny p by the normal approximation.
+        assert!(signed_rank(&vec![1.0; 80], true) < 1e-6);
+        assert_eq!(signed_rank(&[0.0, 0.0], true), 1.0);
     }
 
     #[test]

@@ -701,3 +701,101 @@ fn on_error_skip_also_covers_a_pool_that_cannot_start() {
     );
     assert_no_leftovers(&mark);
 }
+
+/// A script that runs parbench with `env` set: one side of an A/B run misbehaving.
+fn side_script(dir: &Path, name: &str, env: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    let exe = crate::parbench_exe();
+    std::fs::write(
+        &path,
+        format!("#!/bin/sh\n{env} exec '{}' \"$@\"\n", exe.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn an_ab_side_that_is_no_harness_dies_or_hangs_stops_the_run_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = crate::parbench_exe();
+    let ab = |mark: &str, base: &Path, cur: &Path, out: &Path| {
+        parbench(mark)
+            .args(["ab"])
+            .arg(base)
+            .arg(cur)
+            .args([
+                "--workload",
+                "noop",
+                "--models",
+                "sequential,thread-pool,process-pool",
+                "--workers",
+                "2",
+                "--tasks",
+                "8",
+                "--samples",
+                "6",
+                "--warmup",
+                "0",
+                "--task-timeout",
+                "1",
+                "--out",
+            ])
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    // Not a harness: /bin/cat cannot open a file called "serve" and says nothing.
+    let mark = marker();
+    let out = ab(&mark, Path::new("/bin/cat"), &exe, &dir.path().join("a"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.contains("/bin/cat is not a parbench harness")),
+        "{err}"
+    );
+    assert_no_leftovers(&mark);
+
+    // Another protocol version.
+    let other = dir.path().join("other");
+    std::fs::write(
+        &other,
+        "#!/bin/sh\necho 'PBSERVE1 {\"protocol\":99,\"version\":\"9.9.9\",\"program\":\"x\",\"workloads\":[]}'\nexec sleep 30\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&other, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mark = marker();
+    let out = ab(&mark, &exe, &other, &dir.path().join("b"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("speaks serve protocol 99"), "{err}");
+    assert_no_leftovers(&mark);
+
+    // The current side dies, or hangs, on its 5th batch: the cell and side named, exit 1, the
+    // other side stopped, what was measured saved.
+    for (fault, says) in [
+        ("die@5", "died mid-run"),
+        ("hang@5", "did not answer within"),
+    ] {
+        let cur = side_script(dir.path(), fault, &format!("PARBENCH_SERVE_FAULT={fault}"));
+        let mark = marker();
+        let out_dir = dir.path().join(format!("out-{fault}"));
+        let t0 = Instant::now();
+        let out = ab(&mark, &exe, &cur, &out_dir);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{fault}: {err}");
+        assert!(t0.elapsed() < Duration::from_secs(30), "{fault}");
+        let line = err
+            .lines()
+            .find(|l| l.starts_with("parbench: error:"))
+            .unwrap_or_default();
+        assert!(
+            line.contains("on the current side") && line.contains(says) && line.contains("noop/"),
+            "{fault}: {err}"
+        );
+        assert!(out_dir.join("latest-ab.json").exists(), "{fault}: saved");
+        assert_no_leftovers(&mark);
+    }
+}

@@ -153,6 +153,7 @@ fn main() {
             "a worker asked for a workload it does not have",
             unknown_workload,
         ),
+        ("a user's bench takes part in a paired A/B run", paired),
     ];
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let mut ran = 0;
@@ -403,4 +404,52 @@ fn unknown_workload(_: &Path) {
     assert!(out.stdout.is_empty(), "nothing written");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no workload named 'not-here'"), "{err}");
+}
+
+/// `parbench ab` with this bench on both sides: it serves its own workloads, both sides agree
+/// on every checksum, and every cell gets a verdict.
+fn paired(dir: &Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_parbench"))
+        .env(SCENARIO, "every-model")
+        .args(["ab"])
+        .arg(std::env::current_exe().unwrap())
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--models",
+            "sequential,thread-pool,process-pool,async",
+            "--workers",
+            "2",
+            "--samples",
+            "6",
+            "--warmup",
+            "0",
+            "--settle-ms",
+            "0",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cells = v["cells"].as_array().unwrap();
+    // 4 workloads × (sequential + 3 models at N = 2).
+    assert_eq!(cells.len(), 16, "{v}");
+    assert!(
+        cells.iter().any(|c| c["cell"] == "async-sleep/async/2"),
+        "{v}"
+    );
+    assert!(cells.iter().all(|c| c["verdict"] != "Changed"), "{v}");
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("latest-ab.json")).unwrap()).unwrap();
+    assert_eq!(
+        saved["baseline"]["results"]["cells"]
+            .as_array()
+            .unwrap()
+            .len(),
+        16
+    );
 }

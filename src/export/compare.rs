@@ -15,9 +15,10 @@ fn value(metric: Metric, v: f64) -> String {
 
 fn ordered(c: &Comparison) -> Vec<&CellComparison> {
     let rank = |v: Verdict| match v {
-        Verdict::Regressed => 0,
-        Verdict::Improved => 1,
-        Verdict::NonSignificant => 2,
+        Verdict::Changed => 0,
+        Verdict::Regressed => 1,
+        Verdict::Improved => 2,
+        Verdict::NonSignificant => 3,
     };
     let mut cells: Vec<&CellComparison> = c.cells.iter().collect();
     cells.sort_by_key(|x| rank(x.verdict));
@@ -53,6 +54,7 @@ fn verdict_word(v: Verdict) -> &'static str {
         Verdict::Regressed => "REGRESSED",
         Verdict::Improved => "improved",
         Verdict::NonSignificant => "-",
+        Verdict::Changed => "ANSWER CHANGED",
     }
 }
 
@@ -119,6 +121,7 @@ pub fn markdown(c: &Comparison) -> String {
                 Verdict::Regressed => "❌ regressed",
                 Verdict::Improved => "✅ improved",
                 Verdict::NonSignificant => "no significant change",
+                Verdict::Changed => "❌ answer changed (checksums differ; not timed)",
             }
         );
     }

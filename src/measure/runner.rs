@@ -61,17 +61,18 @@ const PROBE_ITERATIONS: u64 = 1_000_000;
 const PROBES_PER_ROUND: usize = 3;
 
 /// One timed batch.
-struct Measured {
-    wall_s: f64,
-    usage: Usage,
-    peak_rss_kib: u64,
+pub(crate) struct Measured {
+    pub(crate) wall_s: f64,
+    pub(crate) usage: Usage,
+    pub(crate) peak_rss_kib: u64,
     child_peak_rss_kib: Option<u64>,
-    checksum: u64,
+    pub(crate) checksum: u64,
     latency_us: Option<hdrhistogram::Histogram<u64>>,
     server_usage: Option<Usage>,
 }
 
-fn measure_once(exec: &mut dyn Executor, cell: &CellSpec) -> Result<Measured> {
+/// Times one batch of `cell` on `exec`, with the usage it took.
+pub(crate) fn measure_once(exec: &mut dyn Executor, cell: &CellSpec) -> Result<Measured> {
     let self_before = usage(Who::SelfProcess);
     let kids_before = usage(Who::Children);
     reset_peak_rss();
@@ -339,7 +340,8 @@ pub fn start_cell(cell: &CellSpec, ctx: &ModelContext) -> Result<Box<dyn Executo
 
 /// The first task of a user's workload that panicked in this process since the last call, as
 /// an error (see [`crate::workload::user`]).
-fn no_panic() -> Result<()> {
+/// The panic of a user's task since the last call, as the cell's error.
+pub(crate) fn no_panic() -> Result<()> {
     match crate::workload::user::take_panic() {
         Some(p) => Err(Error::TaskPanicked {
             workload: p.workload,
