@@ -25,6 +25,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
+/// Batches shorter than this are not judged: two processes differ in ways a micro-batch feels
+/// (where their threads land, their memory layout), so their per-round ratios carry a
+/// per-process bias no test on them can tell from a change. In A/A runs of the quick preset here,
+/// `noop` cells of 1 µs – 1.6 ms per batch came out 8–45% apart while every cell of 5 ms or more
+/// agreed.
+pub const MIN_JUDGED_S: f64 = 0.005;
+
 /// How long a program may take to say hello before it is taken for something else.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -281,12 +288,14 @@ pub fn ab(
             (w.spec.kind(), t.unwrap_or(0.0))
         })
         .collect();
-    let est = estimate(&config, physical, &|s| {
+    let mut est = estimate(&config, physical, &|s| {
         task_s
             .iter()
             .find(|(k, _)| *k == s.kind())
             .map_or(0.0, |(_, t)| *t)
     });
+    // Every round runs each cell twice, once a side.
+    est.rounds *= 2;
     observer.planned(&est);
     let started_utc = now_utc();
     let file = dir.join(format!("ab-{}.json", started_utc.replace(':', "-")));
@@ -434,6 +443,7 @@ fn judge(
     opts: AbOptions,
 ) -> Comparison {
     let mut out = Vec::new();
+    let mut too_short = Vec::new();
     for (i, cell) in cells.iter().enumerate() {
         let (sa, sb) = (&raw[0][i].samples_s, &raw[1][i].samples_s);
         let key: CellKey = cell.key();
@@ -456,6 +466,12 @@ fn judge(
         }
         let (bm, cm) = (crate::stats::median(sa), crate::stats::median(sb));
         let (verdict, p_value, p_beyond) = judge_paired(sa, sb, opts.threshold, opts.alpha);
+        let verdict = if bm.min(cm) < MIN_JUDGED_S {
+            too_short.push(key.to_string());
+            Verdict::NonSignificant
+        } else {
+            verdict
+        };
         let ratios: Vec<f64> = sa.iter().zip(sb).map(|(x, y)| y / x).collect();
         let change = crate::stats::median(&ratios) - 1.0;
         out.push(CellComparison {
@@ -478,8 +494,17 @@ fn judge(
         only_in_baseline: Vec::new(),
         only_in_current: Vec::new(),
         noise_cv: (None, None),
-        warnings: vec![
-            "paired A/B run: each cell judged on its per-round time ratios current ÷ baseline (Wilcoxon signed-rank test; change = their median)".into(),
-        ],
+        warnings: [
+            "paired A/B run: each cell judged on its per-round time ratios current ÷ baseline (Wilcoxon signed-rank test; change = their median)".to_string(),
+        ]
+        .into_iter()
+        .chain((!too_short.is_empty()).then(|| {
+            format!(
+                "not judged, batches under {} ms (two processes differ more than that in so short a batch; give such cells more tasks): {}",
+                MIN_JUDGED_S * 1e3,
+                too_short.join(", ")
+            )
+        }))
+        .collect(),
     }
 }
