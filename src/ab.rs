@@ -82,11 +82,7 @@ impl Side {
     fn start(label: &'static str, path: &Path) -> Result<Side> {
         // Orphans of a side that dies (its pool's workers) are reparented to this process, which
         // reaps them with the side's process group.
-        #[cfg(target_os = "linux")]
-        // SAFETY: prctl with an integer argument; affects only who inherits our orphans.
-        unsafe {
-            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1);
-        }
+        crate::spawn::adopt_orphans();
         let mut child = Command::new(path)
             .arg("serve")
             .stdin(Stdio::piped())
@@ -189,21 +185,7 @@ impl Drop for Side {
     fn drop(&mut self) {
         // The side and everything it started (its group: it leads it) are killed and reaped,
         // whether it is done, dead or hung.
-        let group = self.child.id() as i32;
-        // SAFETY: signalling the process group this side leads (its pid is the group id).
-        unsafe {
-            libc::kill(-group, libc::SIGKILL);
-        }
-        let _ = self.child.wait();
-        // Its children were reparented to us (subreaper) if it died first: reap the group.
-        #[cfg(target_os = "linux")]
-        loop {
-            let mut status = 0;
-            // SAFETY: waiting for members of a process group whose processes are our children.
-            if unsafe { libc::waitpid(-group, &mut status, 0) } <= 0 {
-                break;
-            }
-        }
+        crate::spawn::kill_group_and_reap(&mut self.child);
     }
 }
 
@@ -232,28 +214,6 @@ fn plan_for(config: &RunConfig, a: &Hello, b: &Hello) -> Result<RunConfig> {
     }
     c.validate()?;
     Ok(c)
-}
-
-fn raw_cell(cell: &CellSpec, planned: usize) -> RawCell {
-    RawCell {
-        params: cell.workload.spec,
-        model: cell.model,
-        workers: cell.workers,
-        tasks: cell.workload.tasks,
-        samples_s: Vec::new(),
-        rounds: Vec::new(),
-        cpu_s: Vec::new(),
-        voluntary_cs: Vec::new(),
-        involuntary_cs: Vec::new(),
-        peak_rss_kib: 0,
-        child_peak_rss_kib: None,
-        startup_s: None,
-        expected_checksum: 0,
-        checksum: 0,
-        checksum_ok: true,
-        planned_samples: planned,
-        net: None,
-    }
 }
 
 /// Runs `config`'s cells on `baseline` and `current` (paths of harness binaries), paired round
@@ -301,8 +261,14 @@ pub fn ab(
     let file = dir.join(format!("ab-{}.json", started_utc.replace(':', "-")));
     let latest = dir.join("latest-ab.json");
     let mut raw: [Vec<RawCell>; 2] = [
-        cells.iter().map(|c| raw_cell(c, config.samples)).collect(),
-        cells.iter().map(|c| raw_cell(c, config.samples)).collect(),
+        cells
+            .iter()
+            .map(|c| RawCell::empty(c, config.samples))
+            .collect(),
+        cells
+            .iter()
+            .map(|c| RawCell::empty(c, config.samples))
+            .collect(),
     ];
     let mut changed = vec![false; cells.len()];
     let rounds = config.warmup + config.samples;

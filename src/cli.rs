@@ -66,18 +66,8 @@ pub struct RunArgs {
     /// Starting point; explicit options below override its values.
     #[arg(long, default_value = "default")]
     pub preset: Preset,
-    /// Workloads to run (comma-separated): cpu, io, noop, mixed, tcp-echo.
-    #[arg(long = "workload", visible_alias = "workloads", value_delimiter = ',')]
-    pub workloads: Option<Vec<WorkloadKind>>,
-    #[arg(long, value_delimiter = ',', help = models_help(), long_help = models_long_help())]
-    pub models: Option<Vec<ModelKind>>,
-    /// Worker counts N (comma-separated); default 1, 2, 4, … up to 2× the logical cores, plus
-    /// the physical and logical counts.
-    #[arg(long, value_delimiter = ',')]
-    pub workers: Option<Vec<usize>>,
-    /// Tasks per batch, for every selected workload.
-    #[arg(long)]
-    pub tasks: Option<u64>,
+    #[command(flatten)]
+    pub plan: PlanArgs,
     /// Multiply steps per cpu task.
     #[arg(long)]
     pub iterations: Option<u64>,
@@ -111,27 +101,14 @@ pub struct RunArgs {
     /// `parbench worker`, model `processes`) or fork (model `processes-fork`).
     #[arg(long, value_delimiter = ',')]
     pub start_method: Option<Vec<StartMethod>>,
-    /// Recorded samples per cell.
-    #[arg(long)]
-    pub samples: Option<usize>,
     /// What a failing cell (a worker that dies, hangs or garbles its answer) does: stop the run,
     /// or skip the cell and finish the others; either way the exit code is non-zero.
     #[arg(long)]
     pub on_error: Option<OnError>,
-    /// Seconds one task may run in a worker process before it is killed [default: 5 + 10 × the
-    /// expected task time].
-    #[arg(long)]
-    pub task_timeout: Option<f64>,
     /// Stack size of each thread of the thread-based models: bytes, or e.g. 256k, 8m
     /// [default: 2m].
     #[arg(long, value_parser = parbench::limits::parse_stack_size)]
     pub stack_size: Option<usize>,
-    /// Unrecorded warm-up batches per cell.
-    #[arg(long)]
-    pub warmup: Option<usize>,
-    /// Untimed pause before every batch, milliseconds (lets the previous cell settle).
-    #[arg(long)]
-    pub settle_ms: Option<u64>,
     /// Folder for the result files and the report [default: reports/<host>].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -220,6 +197,36 @@ pub struct CompareArgs {
     pub allow_machine_mismatch: bool,
 }
 
+/// What to run: the options `run` and `ab` share.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Workloads to run (comma-separated): cpu, io, noop, mixed, tcp-echo.
+    #[arg(long = "workload", visible_alias = "workloads", value_delimiter = ',')]
+    pub workloads: Option<Vec<WorkloadKind>>,
+    #[arg(long, value_delimiter = ',', help = models_help(), long_help = models_long_help())]
+    pub models: Option<Vec<ModelKind>>,
+    /// Worker counts N (comma-separated); default 1, 2, 4, … up to 2× the logical cores, plus
+    /// the physical and logical counts.
+    #[arg(long, value_delimiter = ',')]
+    pub workers: Option<Vec<usize>>,
+    /// Tasks per batch, for every selected workload.
+    #[arg(long)]
+    pub tasks: Option<u64>,
+    /// Recorded samples per cell.
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Unrecorded warm-up batches per cell.
+    #[arg(long)]
+    pub warmup: Option<usize>,
+    /// Untimed pause before every batch, milliseconds (lets the previous cell settle).
+    #[arg(long)]
+    pub settle_ms: Option<u64>,
+    /// Seconds one task may run in a worker process before it is killed [default: 5 + 10 × the
+    /// expected task time].
+    #[arg(long)]
+    pub task_timeout: Option<f64>,
+}
+
 #[derive(Debug, Args)]
 pub struct AbArgs {
     /// The baseline program: a parbench binary, or a bench binary built on parbench::Harness.
@@ -229,31 +236,8 @@ pub struct AbArgs {
     /// Starting point of the plan (parbench binaries; a user's bench brings its workloads).
     #[arg(long, default_value = "quick")]
     pub preset: Preset,
-    /// Workloads (comma-separated).
-    #[arg(long = "workload", visible_alias = "workloads", value_delimiter = ',')]
-    pub workloads: Option<Vec<WorkloadKind>>,
-    /// Models (comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    pub models: Option<Vec<ModelKind>>,
-    /// Worker counts (comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    pub workers: Option<Vec<usize>>,
-    /// Tasks per batch.
-    #[arg(long)]
-    pub tasks: Option<u64>,
-    /// Paired samples per cell (both sides run once per round).
-    #[arg(long)]
-    pub samples: Option<usize>,
-    /// Unrecorded rounds first.
-    #[arg(long)]
-    pub warmup: Option<usize>,
-    /// Untimed pause before every batch, milliseconds.
-    #[arg(long)]
-    pub settle_ms: Option<u64>,
-    /// Seconds a task may take in a process model before its worker is killed; a side that
-    /// does not answer within it plus ten times the batch's estimate is stopped.
-    #[arg(long)]
-    pub task_timeout: Option<f64>,
+    #[command(flatten)]
+    pub plan: PlanArgs,
     /// Smallest change that counts: "5%", "0.05" or "5".
     #[arg(long, default_value = "5%", value_parser = parse_fraction)]
     pub threshold: f64,

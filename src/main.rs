@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use cli::{
     AbArgs, AdviseArgs, BaselineArgs, Cli, Command, CompareArgs, CompareFormat, ExportArgs,
-    FitArgs, FitFormat, ReportArgs, RunArgs,
+    FitArgs, FitFormat, PlanArgs, ReportArgs, RunArgs,
 };
 use parbench::chart::render::Format;
 use parbench::export::table::machine_table;
@@ -121,27 +121,20 @@ fn info(json: bool) -> anyhow::Result<()> {
 fn run(args: RunArgs) -> anyhow::Result<()> {
     let machine = MachineInfo::detect();
     let overrides = Overrides {
-        workloads: args.workloads,
-        models: args.models,
-        workers: args.workers,
-        tasks: args.tasks,
         iterations: args.iterations,
         sleep_ms: args.sleep_ms,
-        samples: args.samples,
-        warmup: args.warmup,
-        settle_ms: args.settle_ms,
         label: args.label,
         cpu_ms: args.cpu_ms,
         io_ms: args.io_ms,
         switch_interval_ms: args.switch_interval_ms,
         start_methods: args.start_method,
         on_error: args.on_error,
-        task_timeout_s: args.task_timeout,
         stack_size: args.stack_size,
         message_bytes: args.message_bytes,
         precision: args.precision,
         time_budget_s: args.time_budget,
         force: args.force,
+        ..plan_overrides(args.plan)
     };
     let config = build_config(args.preset, &machine, &overrides)?;
     let dir = args
@@ -293,31 +286,41 @@ fn compare(args: CompareArgs) -> anyhow::Result<bool> {
         allow_machine_mismatch: args.allow_machine_mismatch,
     };
     let c = parbench::compare::compare(&baseline, &current, &opts)?;
+    print_comparison(&c, args.format);
+    Ok(c.regressed())
+}
+
+/// A comparison's verdicts on stdout, as `--format` says.
+fn print_comparison(c: &parbench::compare::Comparison, format: CompareFormat) {
     use parbench::export::compare as render;
     print!(
         "{}",
-        match args.format {
-            CompareFormat::Table => render::table(&c),
-            CompareFormat::Markdown => render::markdown(&c),
-            CompareFormat::Json => render::json(&c),
+        match format {
+            CompareFormat::Table => render::table(c),
+            CompareFormat::Markdown => render::markdown(c),
+            CompareFormat::Json => render::json(c),
         }
     );
-    Ok(c.regressed())
+}
+
+/// The overrides `run` and `ab` share.
+fn plan_overrides(p: PlanArgs) -> Overrides {
+    Overrides {
+        workloads: p.workloads,
+        models: p.models,
+        workers: p.workers,
+        tasks: p.tasks,
+        samples: p.samples,
+        warmup: p.warmup,
+        settle_ms: p.settle_ms,
+        task_timeout_s: p.task_timeout,
+        ..Default::default()
+    }
 }
 
 fn ab(args: AbArgs) -> anyhow::Result<bool> {
     let machine = MachineInfo::detect();
-    let overrides = Overrides {
-        workloads: args.workloads,
-        models: args.models,
-        workers: args.workers,
-        tasks: args.tasks,
-        samples: args.samples,
-        warmup: args.warmup,
-        settle_ms: args.settle_ms,
-        task_timeout_s: args.task_timeout,
-        ..Default::default()
-    };
+    let overrides = plan_overrides(args.plan);
     let mut config = build_config(args.preset, &machine, &overrides)?;
     // A fixed number of paired samples: the preset's minimum.
     (config.precision, config.time_budget_s) = (None, None);
@@ -347,15 +350,7 @@ fn ab(args: AbArgs) -> anyhow::Result<bool> {
     observer.finish();
     let f = outcome?;
     let c = f.comparison.expect("a finished run is judged");
-    use parbench::export::compare as render;
-    print!(
-        "{}",
-        match args.format {
-            CompareFormat::Table => render::table(&c),
-            CompareFormat::Markdown => render::markdown(&c),
-            CompareFormat::Json => render::json(&c),
-        }
-    );
+    print_comparison(&c, args.format);
     eprintln!(
         "parbench: both sides saved in {}",
         args.out.join("latest-ab.json").display()

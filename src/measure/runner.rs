@@ -221,25 +221,7 @@ pub fn run(
     };
     let mut raw: Vec<RawCell> = cells
         .iter()
-        .map(|c| RawCell {
-            params: c.workload.spec,
-            model: c.model,
-            workers: c.workers,
-            tasks: c.workload.tasks,
-            samples_s: Vec::new(),
-            rounds: Vec::new(),
-            cpu_s: Vec::new(),
-            voluntary_cs: Vec::new(),
-            involuntary_cs: Vec::new(),
-            peak_rss_kib: 0,
-            child_peak_rss_kib: None,
-            startup_s: None,
-            expected_checksum: 0,
-            checksum: 0,
-            checksum_ok: true,
-            planned_samples: config.samples,
-            net: None,
-        })
+        .map(|c| RawCell::empty(c, config.samples))
         .collect();
     let outcome = measure_all(
         config,

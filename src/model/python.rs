@@ -97,11 +97,7 @@ impl PythonModel {
     /// Starts `python3 pylesson.py serve --model <model> --workers <workers>` and waits until it
     /// is ready (its pool started).
     pub fn start(model: &'static str, workers: usize) -> Result<Self> {
-        #[cfg(target_os = "linux")]
-        // SAFETY: prctl with an integer argument; affects only who inherits our orphans.
-        unsafe {
-            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1);
-        }
+        crate::spawn::adopt_orphans();
         let mut file = tempfile::Builder::new()
             .prefix("parbench-pylesson-")
             .suffix(".py")
@@ -278,20 +274,6 @@ impl Drop for PythonModel {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
-        let group = self.child.id() as i32;
-        // SAFETY: signalling the process group this driver leads (its pid is the group id).
-        unsafe {
-            libc::kill(-group, libc::SIGKILL);
-        }
-        let _ = self.child.wait();
-        // Its children were reparented to us (subreaper) when it exited: reap the group.
-        #[cfg(target_os = "linux")]
-        loop {
-            let mut status = 0;
-            // SAFETY: waiting for members of a process group whose processes are our children.
-            if unsafe { libc::waitpid(-group, &mut status, 0) } <= 0 {
-                break;
-            }
-        }
+        crate::spawn::kill_group_and_reap(&mut self.child);
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{CellResult, NetMetrics};
 use crate::model::ModelKind;
-use crate::plan::CellKey;
+use crate::plan::{CellKey, CellSpec};
 use crate::stats::summarize;
 use crate::workload::{Batch, WorkloadKind, WorkloadSpec};
 use std::collections::HashMap;
@@ -162,6 +162,29 @@ pub struct RawCell {
 }
 
 impl RawCell {
+    /// `cell` before anything was measured, `planned` samples to come.
+    pub fn empty(cell: &CellSpec, planned: usize) -> RawCell {
+        RawCell {
+            params: cell.workload.spec,
+            model: cell.model,
+            workers: cell.workers,
+            tasks: cell.workload.tasks,
+            samples_s: Vec::new(),
+            rounds: Vec::new(),
+            cpu_s: Vec::new(),
+            voluntary_cs: Vec::new(),
+            involuntary_cs: Vec::new(),
+            peak_rss_kib: 0,
+            child_peak_rss_kib: None,
+            startup_s: None,
+            expected_checksum: 0,
+            checksum: 0,
+            checksum_ok: true,
+            planned_samples: planned,
+            net: None,
+        }
+    }
+
     /// The cell's key.
     pub fn key(&self) -> CellKey {
         CellKey {
