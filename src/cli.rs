@@ -35,7 +35,7 @@ pub enum Command {
     /// Paired A/B run of two harness binaries (two parbench builds, or two builds of a bench on
     /// parbench::Harness), interleaved round by round; exit 1 if any cell regressed.
     Ab(Box<AbArgs>),
-    /// Write a result file in a continuous-benchmarking service's format.
+    /// Write a result file as CSV, Markdown, or a continuous-benchmarking service's format.
     Export(ExportArgs),
     /// Fit the Universal Scalability Law to your own measurements (lines `N,throughput`) and
     /// predict throughput at other N.
@@ -263,7 +263,8 @@ pub enum CompareFormat {
 pub struct ExportArgs {
     /// The result file.
     pub file: PathBuf,
-    /// bencher (Bencher Metric Format) or github-action-benchmark (customSmallerIsBetter).
+    /// bencher (Bencher Metric Format), github-action-benchmark (customSmallerIsBetter), csv
+    /// (one row per cell: medians, intervals, speedups, CPU time, RSS) or markdown.
     #[arg(long)]
     pub format: ServiceFormat,
     /// Write here instead of standard output.

@@ -239,3 +239,42 @@ fn exports_for_continuous_benchmarking_services() {
     );
     assert!(items.iter().any(|i| i["name"] == "noop/processes/1"));
 }
+
+#[test]
+fn exports_a_table_as_csv_and_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = synthetic_run("box", 2);
+    let f = save(dir.path(), "r.json", &run);
+    let out = parbench()
+        .arg("export")
+        .arg(&f)
+        .args(["--format", "csv"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[..3], ["workload", "model", "workers"]);
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), run.cells.len());
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    for (r, c) in rows.iter().zip(&run.cells) {
+        assert_eq!(r.len(), header.len());
+        assert_eq!(
+            r[col("median_s")].parse::<f64>().unwrap(),
+            c.median_s,
+            "exact"
+        );
+        assert_eq!(r[col("speedup")].is_empty(), c.speedup.is_none());
+    }
+    let out = parbench()
+        .arg("export")
+        .arg(&f)
+        .args(["--format", "markdown"])
+        .assert()
+        .success();
+    let md = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(md.starts_with("| Cell | Median [CI] |"), "{md}");
+    assert_eq!(md.lines().count(), 2 + run.cells.len());
+    assert!(md.contains("| `cpu/rayon/2` |"), "{md}");
+}
