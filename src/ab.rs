@@ -12,7 +12,6 @@
 use crate::compare::{CellComparison, Comparison, Metric, Verdict, judge_paired};
 use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
-use crate::measure::estimate::estimate;
 use crate::measure::runner::{Observer, now_utc};
 use crate::plan::{CellKey, CellSpec, RunConfig};
 use crate::result::{RawCell, RunResults, SCHEMA_VERSION, derive};
@@ -238,22 +237,7 @@ pub fn ab(
     }
     let cells = config.cells();
     let physical = machine.cores_for_cpu_bound();
-    let mut ns = None;
-    let mut ns_per_step = || *ns.get_or_insert_with(crate::measure::calibrate::ns_per_step);
-    let task_s: Vec<(crate::workload::WorkloadKind, f64)> = config
-        .workloads
-        .iter()
-        .map(|w| {
-            let t = w.spec.workload().estimated_task_s(&mut ns_per_step);
-            (w.spec.kind(), t.unwrap_or(0.0))
-        })
-        .collect();
-    let mut est = estimate(&config, physical, &|s| {
-        task_s
-            .iter()
-            .find(|(k, _)| *k == s.kind())
-            .map_or(0.0, |(_, t)| *t)
-    });
+    let mut est = crate::measure::runner::estimate_before_running(&config, machine);
     // Every round runs each cell twice, once a side.
     est.rounds *= 2;
     observer.planned(&est);

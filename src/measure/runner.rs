@@ -166,21 +166,7 @@ pub fn run(
         notes,
         calibrated,
     } = prepare(config)?;
-    // How long it will take, from what is known before anything runs: nominal task times and
-    // the multiply loop's speed here (timed only if a workload needs it).
-    let mut ns = None;
-    let mut ns_per_step = || *ns.get_or_insert_with(crate::measure::calibrate::ns_per_step);
-    let task_s: HashMap<WorkloadKind, f64> = config
-        .workloads
-        .iter()
-        .map(|w| {
-            let t = w.spec.workload().estimated_task_s(&mut ns_per_step);
-            (w.spec.kind(), t.unwrap_or(0.0))
-        })
-        .collect();
-    let planned = estimate(&config, machine.cores_for_cpu_bound(), &|s| {
-        task_s.get(&s.kind()).copied().unwrap_or(0.0)
-    });
+    let planned = estimate_before_running(&config, machine);
     planned.check(&config)?;
     observer.planned(&planned);
     for w in calibrated.iter().map(|&i| &config.workloads[i]) {
@@ -360,6 +346,24 @@ fn task_timeout(config: &RunConfig, expected_task_s: f64) -> Duration {
         .task_timeout_s
         .unwrap_or(5.0 + 10.0 * expected_task_s);
     Duration::from_secs_f64(s.clamp(0.001, 1e7))
+}
+
+/// How long `config` will take, from what is known before anything runs: nominal task times
+/// and the multiply loop's speed here (timed only if a workload needs it).
+pub(crate) fn estimate_before_running(config: &RunConfig, machine: &MachineInfo) -> Estimate {
+    let mut ns = None;
+    let mut ns_per_step = || *ns.get_or_insert_with(crate::measure::calibrate::ns_per_step);
+    let task_s: HashMap<WorkloadKind, f64> = config
+        .workloads
+        .iter()
+        .map(|w| {
+            let t = w.spec.workload().estimated_task_s(&mut ns_per_step);
+            (w.spec.kind(), t.unwrap_or(0.0))
+        })
+        .collect();
+    estimate(config, machine.cores_for_cpu_bound(), &|s| {
+        task_s.get(&s.kind()).copied().unwrap_or(0.0)
+    })
 }
 
 /// [`derive`], with each cell's `precision_met` when the run samples until precise.
