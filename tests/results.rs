@@ -96,11 +96,12 @@ fn invalid_plans_are_refused_before_anything_runs() {
 
 #[test]
 fn files_of_earlier_builds_still_load() {
-    // The committed CI baseline was written before `ci95_s` became `median_ci_s`.
+    // Part of a quick run of schema 1, before `ci95_s` became `median_ci_s` and speedups were
+    // paired (`speedup_ci95`, no `rounds`).
     let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/baselines/ci-quick.json");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/schema-1-quick.json");
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains("\"ci95_s\""), "still the old key");
+    assert!(text.contains("\"ci95_s\"") && text.contains("\"speedup_ci95\""));
     let r = parbench::store::load(&path).unwrap();
     assert!(!r.cells.is_empty());
     for c in &r.cells {
@@ -111,6 +112,17 @@ fn files_of_earlier_builds_still_load() {
     }
     let again = serde_json::to_string(&r).unwrap();
     assert!(again.contains("\"median_ci_s\"") && !again.contains("\"ci95_s\""));
+    // Its speedups still pair sample i with the sequential cell's sample i.
+    let c = r
+        .cells
+        .iter()
+        .find(|c| c.model == ModelKind::Rayon && c.workers == 2)
+        .unwrap();
+    assert!(c.speedup_ci.is_some() && c.rounds.is_empty());
+    assert_eq!(
+        c.speedup_samples(&r.cells).unwrap().len(),
+        c.samples_s.len()
+    );
 }
 
 #[test]
