@@ -248,13 +248,22 @@ impl Comparison {
             .any(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Changed))
     }
 
-    /// How many cells got each verdict: (regressed, improved, unchanged).
+    /// Cells whose answer changed (`parbench ab`: the sides' checksums differ).
+    pub fn changed(&self) -> usize {
+        self.cells
+            .iter()
+            .filter(|c| c.verdict == Verdict::Changed)
+            .count()
+    }
+
+    /// How many cells got each verdict: (regressed, improved, unchanged); see also
+    /// [`Comparison::changed`].
     pub fn counts(&self) -> (usize, usize, usize) {
         let n = |v| self.cells.iter().filter(|c| c.verdict == v).count();
         (
             n(Verdict::Regressed),
             n(Verdict::Improved),
-            n(Verdict::NonSignificant) + n(Verdict::Changed),
+            n(Verdict::NonSignificant),
         )
     }
 }
@@ -405,6 +414,62 @@ pub fn compare(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paired_verdicts_need_the_ratios_beyond_the_threshold() {
+        let base = [10.0; 8];
+        // 10% slower in every round: beyond a 5% threshold.
+        let slower: Vec<f64> = base.iter().map(|b| b * 1.10).collect();
+        assert_eq!(
+            judge_paired(&base, &slower, 0.05, 0.05).0,
+            Verdict::Regressed
+        );
+        // 2% slower: real, but within the threshold.
+        let slight: Vec<f64> = base.iter().map(|b| b * 1.02).collect();
+        assert_eq!(
+            judge_paired(&base, &slight, 0.05, 0.05).0,
+            Verdict::NonSignificant
+        );
+        let faster: Vec<f64> = base.iter().map(|b| b * 0.8).collect();
+        assert_eq!(
+            judge_paired(&base, &faster, 0.05, 0.05).0,
+            Verdict::Improved
+        );
+        // Mixed directions around 10%: not significant.
+        let mixed = [11.0, 9.0, 11.0, 9.0, 11.0, 9.0, 11.0, 9.0];
+        assert_eq!(
+            judge_paired(&base, &mixed, 0.05, 0.05).0,
+            Verdict::NonSignificant
+        );
+    }
+
+    #[test]
+    fn a_changed_answer_fails_the_comparison_and_is_counted_apart() {
+        let cell = |verdict| CellComparison {
+            cell: "w/m/1".into(),
+            baseline: 1.0,
+            current: 1.0,
+            change: 0.0,
+            worse_by: 0.0,
+            p_value: 1.0,
+            p_beyond: 1.0,
+            samples: (5, 5),
+            verdict,
+        };
+        let c = Comparison {
+            metric: Metric::Time,
+            threshold: 0.05,
+            alpha: 0.05,
+            cells: vec![cell(Verdict::Changed), cell(Verdict::NonSignificant)],
+            only_in_baseline: Vec::new(),
+            only_in_current: Vec::new(),
+            noise_cv: (None, None),
+            warnings: Vec::new(),
+        };
+        assert!(c.regressed());
+        assert_eq!((c.counts(), c.changed()), ((0, 0, 1), 1));
+        assert!(crate::export::compare::table(&c).contains("1 answer changed"));
+    }
 
     fn scaled(v: &[f64], f: f64) -> Vec<f64> {
         v.iter().map(|x| x * f).collect()

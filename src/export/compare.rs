@@ -38,8 +38,12 @@ fn figures(c: &Comparison, x: &CellComparison) -> [String; 5] {
 
 fn headline(c: &Comparison) -> String {
     let (reg, imp, same) = c.counts();
+    let changed = match c.changed() {
+        0 => String::new(),
+        n => format!("{n} answer{} changed, ", if n == 1 { "" } else { "s" }),
+    };
     format!(
-        "{} regressed, {} improved, {} unchanged ({}; a cell regresses when significantly worse than the baseline moved by {:.1}%, p < {})",
+        "{changed}{} regressed, {} improved, {} unchanged ({}; a cell regresses when significantly worse than the baseline moved by {:.1}%, p < {})",
         reg,
         imp,
         same,
@@ -102,6 +106,7 @@ fn tail(c: &Comparison, s: &mut String, bullet: &str) {
 /// Markdown for a pull-request comment or a CI step summary.
 pub fn markdown(c: &Comparison) -> String {
     let (reg, _, _) = c.counts();
+    let reg = reg + c.changed();
     let mut s = format!(
         "### parbench: {}\n\n{}\n\n| cell | baseline | current | change | p (any change) | p (beyond threshold) | verdict |\n|---|---:|---:|---:|---:|---:|---|\n",
         if reg == 0 {
