@@ -468,7 +468,6 @@ mod tests {
         };
         assert!(c.regressed());
         assert_eq!((c.counts(), c.changed()), ((0, 0, 1), 1));
-        assert!(crate::export::compare::table(&c).contains("1 answer changed"));
     }
 
     fn scaled(v: &[f64], f: f64) -> Vec<f64> {
