@@ -290,6 +290,14 @@ pub fn ab(
         crate::store::write_atomic(&latest, &text)?;
         Ok(f)
     };
+    // A run that stops early keeps what it measured.
+    let stopped = |raw: &[Vec<RawCell>; 2], e: Error| match save(raw, None) {
+        Ok(_) => Error::Stopped {
+            saved: file.clone(),
+            inner: Box::new(e),
+        },
+        Err(_) => e,
+    };
     let mut order: Vec<usize> = (0..cells.len()).collect();
     for round in 0..rounds {
         rng.shuffle(&mut order);
@@ -297,7 +305,12 @@ pub fn ab(
             if changed[i] {
                 continue;
             }
-            crate::interrupt::check()?;
+            // Ctrl-C / SIGTERM: both sides stopped, what was measured saved.
+            if let Err(e) = crate::interrupt::check() {
+                drop(a);
+                drop(b);
+                return Err(stopped(&raw, e));
+            }
             let cell = &cells[i];
             let req = Request {
                 protocol: SERVE_PROTOCOL,
@@ -340,13 +353,7 @@ pub fn ab(
                         // The other side stops when it is dropped; save what there is.
                         drop(a);
                         drop(b);
-                        return match save(&raw, None) {
-                            Ok(_) => Err(Error::Stopped {
-                                saved: file.clone(),
-                                inner: Box::new(e),
-                            }),
-                            Err(_) => Err(e),
-                        };
+                        return Err(stopped(&raw, e));
                     }
                 }
                 observer.batch_done(cell, round, got[s].as_ref().map_or(0.0, |m| m.wall_s));

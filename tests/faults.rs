@@ -799,3 +799,57 @@ fn an_ab_side_that_is_no_harness_dies_or_hangs_stops_the_run_naming_it() {
         assert_no_leftovers(&mark);
     }
 }
+
+#[test]
+fn an_interrupted_ab_run_stops_both_sides_and_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = crate::parbench_exe();
+    let mark = marker();
+    let out_dir = dir.path().join("ab");
+    let mut child = std::process::Command::new(&exe)
+        .env(MARK, &mark)
+        .arg("ab")
+        .arg(&exe)
+        .arg(&exe)
+        .args([
+            "--workload",
+            "cpu",
+            "--models",
+            "sequential,thread-pool,process-pool",
+            "--workers",
+            "2",
+            "--samples",
+            "200",
+            "--warmup",
+            "0",
+            "--out",
+        ])
+        .arg(&out_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Both sides serving, their pools started, some rounds saved.
+    std::thread::sleep(Duration::from_millis(3000));
+    assert!(child.try_wait().unwrap().is_none(), "still running");
+    // SAFETY: signalling the child we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = wait_with_timeout(&mut child, Duration::from_secs(20));
+    assert_eq!(status.code(), Some(130));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(
+        err.contains("run stopped; what was measured is in"),
+        "{err}"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("latest-ab.json")).unwrap()).unwrap();
+    assert!(saved["comparison"].is_null(), "stopped before judging");
+    assert!(
+        !saved["current"]["results"]["cells"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_no_leftovers(&mark);
+}
