@@ -210,24 +210,20 @@ mod tests {
         ];
         let raw: Vec<RawCell> = samples
             .iter()
-            .map(|(n, s)| RawCell {
-                params: spec,
-                model: ModelKind::ThreadPool,
-                workers: *n,
-                tasks: 64,
-                samples_s: s.to_vec(),
-                rounds: (0..5).collect(),
-                cpu_s: vec![0.3; 5],
-                voluntary_cs: vec![0; 5],
-                involuntary_cs: vec![0; 5],
-                peak_rss_kib: 0,
-                child_peak_rss_kib: None,
-                startup_s: None,
-                expected_checksum: 0,
-                checksum: 0,
-                checksum_ok: true,
-                planned_samples: 5,
-                net: None,
+            .map(|(n, s)| {
+                let cell = crate::plan::CellSpec {
+                    workload: WorkloadPlan { spec, tasks: 64 },
+                    model: ModelKind::ThreadPool,
+                    workers: *n,
+                };
+                RawCell {
+                    samples_s: s.to_vec(),
+                    rounds: (0..5).collect(),
+                    cpu_s: vec![0.3; 5],
+                    voluntary_cs: vec![0; 5],
+                    involuntary_cs: vec![0; 5],
+                    ..RawCell::empty(&cell, 5)
+                }
             })
             .collect();
         let r = RunResults {
