@@ -81,7 +81,7 @@ impl Side {
     fn start(label: &'static str, path: &Path) -> Result<Side> {
         // Orphans of a side that dies (its pool's workers) are reparented to this process, which
         // reaps them with the side's process group.
-        crate::spawn::adopt_orphans();
+        crate::procgroup::adopt_orphans();
         let mut child = Command::new(path)
             .arg("serve")
             .stdin(Stdio::piped())
@@ -184,7 +184,7 @@ impl Drop for Side {
     fn drop(&mut self) {
         // The side and everything it started (its group: it leads it) are killed and reaped,
         // whether it is done, dead or hung.
-        crate::spawn::kill_group_and_reap(&mut self.child);
+        crate::procgroup::kill_and_reap(&mut self.child);
     }
 }
 

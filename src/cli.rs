@@ -68,6 +68,28 @@ pub struct RunArgs {
     pub preset: Preset,
     #[command(flatten)]
     pub plan: PlanArgs,
+    /// Measure a program instead of parbench's workloads: a task runs CMD once (through
+    /// --shell; `{task}` in CMD becomes the task index, also in $PARBENCH_TASK). Repeat for
+    /// several; runs on sequential, thread-pool and async unless --models says otherwise.
+    #[arg(long = "command", value_name = "CMD")]
+    pub commands: Vec<String>,
+    /// Names of the --command workloads, in order [default: each program's name].
+    #[arg(long = "name", value_name = "NAME")]
+    pub names: Vec<String>,
+    /// The shell that runs --command, --setup and --prepare as `SHELL -c CMD`, or `none` to run
+    /// them directly, split into words.
+    #[arg(long, default_value = "sh")]
+    pub shell: String,
+    /// A command run once per cell before its first batch, untimed.
+    #[arg(long, value_name = "CMD")]
+    pub setup: Option<String>,
+    /// A command run before every batch, untimed.
+    #[arg(long, value_name = "CMD")]
+    pub prepare: Option<String>,
+    /// Hash each task's stdout into its checksum: the same task must print the same output in
+    /// every batch (otherwise output is discarded).
+    #[arg(long)]
+    pub check_output: bool,
     /// Multiply steps per cpu task.
     #[arg(long)]
     pub iterations: Option<u64>,

@@ -27,6 +27,8 @@ pub struct Progress {
     weights: HashMap<CellKey, u64>,
     work_total: u64,
     work_done: u64,
+    /// The plan's estimate waited for tasks to be timed: say the estimate once they are.
+    untimed: bool,
     started: Instant,
     last_line: Instant,
 }
@@ -45,6 +47,7 @@ impl Progress {
             weights: HashMap::new(),
             work_total: 0,
             work_done: 0,
+            untimed: false,
             started: Instant::now(),
             last_line: Instant::now(),
         }
@@ -71,6 +74,7 @@ impl Observer for Progress {
     }
 
     fn planned(&mut self, estimate: &Estimate) {
+        self.untimed = !estimate.untimed.is_empty();
         eprintln!(
             "parbench: {}, {}; results → {}",
             self.headline,
@@ -86,6 +90,9 @@ impl Observer for Progress {
     }
 
     fn started(&mut self, total: usize, estimate: &Estimate) {
+        if self.untimed {
+            eprintln!("parbench: tasks timed; {}", estimate.describe());
+        }
         self.total = total;
         self.weights = estimate
             .batch_s

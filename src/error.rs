@@ -96,6 +96,15 @@ pub enum Error {
         /// The panic's message.
         message: String,
     },
+    /// A program of a `--command` workload failed: a task (its exit status and last stderr
+    /// line, or the timeout that killed it), or its `--setup` or `--prepare`.
+    #[error("{what}: {message}")]
+    CommandFailed {
+        /// "task 3", "--prepare".
+        what: String,
+        /// What happened, naming the command.
+        message: String,
+    },
     /// A file that must not be replaced without `--force` exists.
     #[error("{} exists; pass --force to replace it", path.display())]
     Exists {

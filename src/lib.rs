@@ -23,6 +23,7 @@
 //! `tests/architecture.rs`):
 //! - leaves: [`error`]; [`stats`]: pure statistics; [`usage`]: OS usage counters; [`machine`]:
 //!   what machine this is; [`format`](mod@format): the formatting every output shares;
+//!   [`procgroup`]: killing and reaping the process groups parbench leads;
 //! - [`workload`]: what a task does (`cpu` multiply loop, `io` sleep, `noop`, `mixed`, the
 //!   `tcp-echo` payload), with checksums;
 //! - [`spawn`]: the one place threads are started, so a refused start is an error;
@@ -63,6 +64,7 @@ pub mod measure;
 pub mod model;
 pub mod net;
 pub mod plan;
+pub mod procgroup;
 pub mod report;
 pub mod result;
 pub mod serve;

@@ -120,7 +120,14 @@ fn info(json: bool) -> anyhow::Result<()> {
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
     let machine = MachineInfo::detect();
+    let commands = commands(&args)?;
+    let what = match commands.as_slice() {
+        [] => None,
+        [one] => Some(format!("--command {one}")),
+        many => Some(format!("{} commands", many.len())),
+    };
     let overrides = Overrides {
+        commands,
         iterations: args.iterations,
         sleep_ms: args.sleep_ms,
         label: args.label,
@@ -137,12 +144,45 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         ..plan_overrides(args.plan)
     };
     let config = build_config(args.preset, &machine, &overrides)?;
-    let dir = args
-        .out
-        .unwrap_or_else(|| PathBuf::from("reports").join(&machine.host_slug));
-    let what = format!("preset {}", config.preset);
+    let mut dir = PathBuf::from("reports").join(&machine.host_slug);
+    if what.is_some() {
+        dir.push("commands");
+    }
+    let dir = args.out.unwrap_or(dir);
+    let what = what.unwrap_or_else(|| format!("preset {}", config.preset));
     measure(&machine, &config, &what, &dir, !args.no_report, args.format)?;
     Ok(())
+}
+
+/// The `--command` workloads of a run, registered; none without `--command`.
+fn commands(args: &RunArgs) -> anyhow::Result<Vec<parbench::workload::UserRef>> {
+    let command_only = [
+        ("--name", !args.names.is_empty()),
+        ("--setup", args.setup.is_some()),
+        ("--prepare", args.prepare.is_some()),
+        ("--check-output", args.check_output),
+        ("--shell", args.shell != "sh"),
+    ];
+    if args.commands.is_empty() {
+        if let Some((flag, _)) = command_only.iter().find(|(_, given)| *given) {
+            return Err(UsageError(format!("{flag} goes with --command")).into());
+        }
+        return Ok(Vec::new());
+    }
+    let shell = (args.shell != "none").then(|| args.shell.clone());
+    let programs = args
+        .commands
+        .iter()
+        .map(|c| parbench::workload::Program {
+            command: c.clone(),
+            shell: shell.clone(),
+            check_output: args.check_output,
+            setup: args.setup.clone(),
+            prepare: args.prepare.clone(),
+        })
+        .collect();
+    parbench::workload::command::register_all(programs, &args.names)
+        .map_err(|e| UsageError(e).into())
 }
 
 fn advise(args: AdviseArgs) -> anyhow::Result<()> {

@@ -10,9 +10,6 @@
 //!   process fail as the OS would (EAGAIN), to test that path; tokio runtimes count their worker
 //!   threads, the runner's own threads do not count.
 //!
-//! It also holds the one way a process group that parbench leads (a CPython driver, a side of
-//! `parbench ab`) is ended: [`adopt_orphans`] before starting it, [`kill_group_and_reap`] after.
-//!
 //! What this cannot catch: std maps each new thread a signal stack inside the new thread, and if
 //! that mapping fails (`vm.max_map_count` exhausted) std aborts the process before any of our code
 //! runs. Only the checks in [`crate::limits`], before a run, prevent that. How many threads a
@@ -235,35 +232,6 @@ pub(crate) fn tokio_task_error(what: &str, e: tokio::task::JoinError) -> Error {
     Error::Spawn {
         what: what.to_string(),
         io: std::io::Error::other(text),
-    }
-}
-
-/// Makes this process the reaper of its descendants' orphans (Linux), so the members of a
-/// process group it started can be reaped after their leader died.
-pub(crate) fn adopt_orphans() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl with an integer argument; affects only who inherits our orphans.
-    unsafe {
-        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1);
-    }
-}
-
-/// Kills the process group `child` leads (started with `process_group(0)`) and reaps it: the
-/// child, and the members reparented to us ([`adopt_orphans`]).
-pub(crate) fn kill_group_and_reap(child: &mut std::process::Child) {
-    let group = child.id() as i32;
-    // SAFETY: signalling the process group this child leads (its pid is the group id).
-    unsafe {
-        libc::kill(-group, libc::SIGKILL);
-    }
-    let _ = child.wait();
-    #[cfg(target_os = "linux")]
-    loop {
-        let mut status = 0;
-        // SAFETY: waiting for members of a process group whose processes are our children.
-        if unsafe { libc::waitpid(-group, &mut status, 0) } <= 0 {
-            break;
-        }
     }
 }
 

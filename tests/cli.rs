@@ -327,3 +327,143 @@ fn fit_reads_a_csv_predicts_and_names_bad_lines() {
         .code(2)
         .stderr(predicate::str::contains("at least 3 distinct N"));
 }
+
+/// `--command`: a program measured across the models that wait on children, with its setup
+/// and prepare counted, its output checked, its command recorded verbatim, a verdict that says
+/// how many to run at once, and its results exported.
+#[test]
+fn a_command_is_measured_across_models_and_recorded_verbatim() {
+    let dir = tempfile::tempdir().unwrap();
+    let (setups, prepares) = (dir.path().join("setups"), dir.path().join("prepares"));
+    let command = "echo task {task} of $PARBENCH_TASK; sleep 0.02";
+    let out = dir.path().join("r");
+    let run = parbench()
+        .args([
+            "run",
+            "--command",
+            command,
+            "--name",
+            "echoer",
+            "--check-output",
+            "--workers",
+            "1,2",
+            "--tasks",
+            "4",
+            "--samples",
+            "2",
+            "--warmup",
+            "1",
+            "--settle-ms",
+            "0",
+            "--setup",
+        ])
+        .arg(format!("echo >> '{}'", setups.display()))
+        .arg("--prepare")
+        .arg(format!("echo >> '{}'", prepares.display()))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("4 runs of `echo task {task}"), "{stdout}");
+    assert!(stdout.contains("at once (xargs -P "), "advice: {stdout}");
+    let lines = |p: &std::path::Path| std::fs::read_to_string(p).unwrap().lines().count();
+    // sequential + thread-pool and async at N = 1, 2: 5 cells × 3 batches, and the reference
+    // pass before them.
+    assert_eq!(lines(&setups), 5 + 1);
+    assert_eq!(lines(&prepares), 5 * 3 + 1);
+    let saved = load(&out.join("latest.json"));
+    let spec = &saved["config"]["workloads"][0]["spec"];
+    assert_eq!(spec["name"], "echoer");
+    assert_eq!(spec["command"]["command"], command);
+    assert_eq!(spec["command"]["check_output"], true);
+    let models: Vec<&str> = saved["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        models,
+        ["sequential", "thread-pool", "thread-pool", "async", "async"]
+    );
+    assert!(out.join("speedup-echoer.png").exists());
+    parbench()
+        .args(["export", "--format", "csv"])
+        .arg(out.join("latest.json"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("echoer,thread-pool,2,"));
+}
+
+#[test]
+fn command_options_are_checked_in_one_line() {
+    for (args, says, code) in [
+        (
+            vec!["--command", "true", "--models", "processes"],
+            "processes cannot run a command (--command runs on sequential, threads, thread-pool, rayon, async",
+            2,
+        ),
+        (vec!["--setup", "true"], "--setup goes with --command", 2),
+        (vec!["--command", " "], "--command must not be empty", 2),
+        (
+            vec!["--command", "a 'b", "--shell", "none"],
+            "cannot be split into words",
+            2,
+        ),
+        (
+            vec!["--command", "true", "--name", "cpu"],
+            "'cpu' is one of parbench's own workloads",
+            2,
+        ),
+        (
+            vec![
+                "--command",
+                "true",
+                "--command",
+                "true",
+                "--name",
+                "x",
+                "--name",
+                "x",
+            ],
+            "--name 'x' is given to two commands",
+            2,
+        ),
+        // Output that differs from one batch to the next fails the checksum.
+        (
+            vec![
+                "--command",
+                "date +%N",
+                "--check-output",
+                "--workers",
+                "1",
+                "--tasks",
+                "2",
+                "--samples",
+                "1",
+                "--warmup",
+                "0",
+            ],
+            "checksum mismatch in date/",
+            1,
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = parbench()
+            .arg("run")
+            .args(&args)
+            .args(["--no-report", "--out"])
+            .arg(dir.path())
+            .timeout(Duration::from_secs(30))
+            .assert()
+            .code(code)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {says:?} not in {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

@@ -853,3 +853,186 @@ fn an_interrupted_ab_run_stops_both_sides_and_saves() {
     );
     assert_no_leftovers(&mark);
 }
+
+/// A `--command` run of tiny batches into `out`; `extra` adds options.
+fn command_run(out: &Path, command: &str, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "run",
+        "--command",
+        command,
+        "--workers",
+        "2",
+        "--tasks",
+        "4",
+        "--samples",
+        "2",
+        "--warmup",
+        "0",
+        "--settle-ms",
+        "0",
+        "--no-report",
+        "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.push(out.display().to_string());
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+/// A command that fails, hangs past the task timeout or does not exist, in the reference pass
+/// or in a model's batch (a counter bumped by --prepare makes it misbehave from its third
+/// batch on): the cell and the task are named with the exit status and the last stderr line,
+/// exit 1, and every process it started is gone.
+#[test]
+fn a_command_that_fails_hangs_or_does_not_exist_names_its_cell_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = dir.path().join("batches");
+    let later = |what: &str| {
+        format!(
+            "[ $(wc -l < '{}') -lt 3 ] || {{ {what}; }}",
+            count.display()
+        )
+    };
+    let prepare = format!("echo >> '{}'", count.display());
+    let cases: Vec<(String, Vec<&str>, Vec<&str>)> = vec![
+        (
+            "echo starting >&2; echo 'gzip: nope.txt: No such file' >&2; exit 3".into(),
+            vec![],
+            vec![
+                "sequential N=1: task 0: `",
+                "exited with status 3; last line on stderr: gzip: nope.txt: No such file",
+            ],
+        ),
+        (
+            later("echo 'broke on the third batch' >&2; exit 7"),
+            vec!["--models", "thread-pool"],
+            vec![
+                "thread-pool N=2: task ",
+                "exited with status 7",
+                "broke on the third batch",
+            ],
+        ),
+        (
+            "sleep 30 & sleep 30".into(),
+            vec!["--task-timeout", "1"],
+            vec!["task 0: `sleep 30 & sleep 30` did not finish within the task timeout of 1.0 s"],
+        ),
+        (
+            later("sleep 30 & sleep 30"),
+            vec!["--models", "async", "--task-timeout", "1"],
+            vec![
+                "async N=2: task ",
+                "did not finish within the task timeout of 1.0 s",
+            ],
+        ),
+        (
+            "parbench-no-such-program --x".into(),
+            vec![],
+            vec![
+                "exited with status 127",
+                "parbench-no-such-program: not found",
+            ],
+        ),
+        (
+            "parbench-no-such-program --x".into(),
+            vec!["--shell", "none"],
+            vec![
+                "cannot run `parbench-no-such-program --x`: parbench-no-such-program: command not found",
+            ],
+        ),
+    ];
+    for (command, extra, says) in cases {
+        let _ = std::fs::remove_file(&count);
+        let mark = marker();
+        let t0 = Instant::now();
+        let mut extra = extra;
+        extra.extend(["--prepare", &prepare]);
+        let out = parbench(&mark)
+            .args(command_run(dir.path(), &command, &extra))
+            .timeout(Duration::from_secs(30))
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        for s in says {
+            assert!(err.contains(s), "{command}: {s:?} not in: {err}");
+        }
+        assert_eq!(err.matches("error").count(), 1, "one error line: {err}");
+        assert!(
+            err.trim_end()
+                .lines()
+                .last()
+                .unwrap()
+                .starts_with("parbench: error: "),
+            "{err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "{command}: {:?}",
+            t0.elapsed()
+        );
+        let saved = load(&dir.path().join("latest.json")).unwrap();
+        assert!(!saved.complete, "{command}");
+        assert_no_leftovers(&mark);
+    }
+}
+
+#[test]
+fn ctrl_c_during_a_command_kills_its_children_and_saves() {
+    // 400 ms: in the reference pass (on the main thread); 2700 ms: in a model's batch.
+    for (model, after_ms) in [("thread-pool", 2700), ("async", 2700), ("thread-pool", 400)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mark = marker();
+        let mut child = std::process::Command::new(crate::parbench_exe())
+            .env(MARK, &mark)
+            .args([
+                "run",
+                "--command",
+                "sleep 0.1; sleep 0.6 & wait",
+                "--models",
+                model,
+                "--workers",
+                "2",
+                "--tasks",
+                "2",
+                "--samples",
+                "50",
+                "--settle-ms",
+                "0",
+                "--no-report",
+                "--out",
+            ])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(after_ms));
+        if child.try_wait().unwrap().is_some() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("{model}: ended before the signal: {err}");
+        }
+        // SAFETY: signalling the child we started.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let t0 = Instant::now();
+        let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(130), "{model}: {err}");
+        // Within the 700 ms a task takes: its children were killed, not waited for.
+        assert!(
+            t0.elapsed() < Duration::from_millis(500),
+            "{model}: {:?}",
+            t0.elapsed()
+        );
+        assert!(err.contains("interrupted by signal 2"), "{err}");
+        let saved = load(&dir.path().join("latest.json")).unwrap();
+        assert!(!saved.complete);
+        assert_no_leftovers(&mark);
+    }
+}

@@ -104,7 +104,12 @@ pub fn sentence(v: &Verdict) -> String {
                     core_note(best.peak_workers, *cores),
                 )
             };
-            sentence + &usl
+            let advice = workload
+                .spec()
+                .reading()
+                .advice(best.saturation_workers)
+                .map_or(String::new(), |a| format!(" {a}"));
+            sentence + &advice + &usl
         }
         Verdict::Echo {
             fastest, frugal, ..

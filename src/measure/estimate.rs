@@ -29,6 +29,9 @@ pub struct Estimate {
     pub rounds: usize,
     /// The run's time budget, where sampling until precise may take up to it.
     pub budget_s: Option<f64>,
+    /// Workloads whose task time is unknown until they run (a program, a user's code): the
+    /// estimate leaves their work out until the reference pass has timed them.
+    pub untimed: Vec<WorkloadKind>,
 }
 
 impl Estimate {
@@ -45,6 +48,13 @@ impl Estimate {
     /// "1 min 52 s", and "(up to 55 s sampling until precise)" where a budget may add rounds.
     pub fn describe(&self) -> String {
         let total = self.total_s();
+        if !self.untimed.is_empty() {
+            let names: Vec<String> = self.untimed.iter().map(|w| w.to_string()).collect();
+            return format!(
+                "estimated once the tasks of {} are timed (the first pass runs each task once, untimed)",
+                names.join(", ")
+            );
+        }
         match self.budget_s {
             Some(b) if b > total => format!(
                 "estimated {} (up to {} sampling until precise)",
@@ -124,7 +134,7 @@ pub fn estimate(
     // The sequential reference of every workload whose checksum takes the work (compute).
     let mut references: HashMap<WorkloadKind, f64> = HashMap::new();
     for w in &config.workloads {
-        if w.spec.workload().computes() {
+        if w.spec.workload().computes() || w.spec.workload().starts_programs() {
             references.insert(w.spec.kind(), w.tasks as f64 * task_s(&w.spec));
         }
     }
@@ -133,6 +143,7 @@ pub fn estimate(
         setup_s: pools.values().sum::<f64>() + references.values().sum::<f64>(),
         rounds: config.warmup + config.samples,
         budget_s: config.precision.and(config.time_budget_s),
+        untimed: Vec::new(),
     }
 }
 

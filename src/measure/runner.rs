@@ -288,6 +288,35 @@ impl Watched {
     }
 }
 
+/// Kills the children of `--command` tasks when the run is interrupted (see
+/// [`crate::workload::command::kill_all`]): a thread that looks for a signal every 20 ms while
+/// the run lasts, so a task waiting on its child ends at once wherever it waits.
+struct ChildStopper {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl ChildStopper {
+    fn start() -> Result<ChildStopper> {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = done.clone();
+        crate::spawn::helper("parbench-stopper", move || {
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                if crate::interrupt::requested().is_some() {
+                    crate::workload::command::kill_all();
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })?;
+        Ok(ChildStopper { done })
+    }
+}
+
+impl Drop for ChildStopper {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Starts the executor of `cell`: for `tcp-echo` an echo server of the model's design with N
 /// client connections ([`crate::net::EchoServer`]), otherwise the model with N workers.
 pub fn start_cell(cell: &CellSpec, ctx: &ModelContext) -> Result<Box<dyn Executor>> {
@@ -311,9 +340,13 @@ pub fn start_cell(cell: &CellSpec, ctx: &ModelContext) -> Result<Box<dyn Executo
 /// The panic of a user's task since the last call, as the cell's error.
 pub(crate) fn no_panic() -> Result<()> {
     match crate::workload::user::take_panic() {
-        Some(p) => Err(Error::TaskPanicked {
+        Some(p) if p.panicked => Err(Error::TaskPanicked {
             workload: p.workload,
             task: p.task,
+            message: p.message,
+        }),
+        Some(p) => Err(Error::CommandFailed {
+            what: format!("task {}", p.task),
             message: p.message,
         }),
         None => Ok(()),
@@ -353,17 +386,24 @@ fn task_timeout(config: &RunConfig, expected_task_s: f64) -> Duration {
 pub(crate) fn estimate_before_running(config: &RunConfig, machine: &MachineInfo) -> Estimate {
     let mut ns = None;
     let mut ns_per_step = || *ns.get_or_insert_with(crate::measure::calibrate::ns_per_step);
+    let mut untimed = Vec::new();
     let task_s: HashMap<WorkloadKind, f64> = config
         .workloads
         .iter()
         .map(|w| {
             let t = w.spec.workload().estimated_task_s(&mut ns_per_step);
+            if t.is_none() && w.spec.kind().has_speedup() {
+                untimed.push(w.spec.kind());
+            }
             (w.spec.kind(), t.unwrap_or(0.0))
         })
         .collect();
-    estimate(config, machine.cores_for_cpu_bound(), &|s| {
-        task_s.get(&s.kind()).copied().unwrap_or(0.0)
-    })
+    Estimate {
+        untimed,
+        ..estimate(config, machine.cores_for_cpu_bound(), &|s| {
+            task_s.get(&s.kind()).copied().unwrap_or(0.0)
+        })
+    }
 }
 
 /// [`derive`], with each cell's `precision_met` when the run samples until precise.
@@ -462,6 +502,12 @@ fn measure_all(
     // models have their own (they run the lesson's loop).
     let mut expected: HashMap<(_, bool), u64> = HashMap::new();
     let mut task_s: HashMap<crate::workload::WorkloadKind, f64> = HashMap::new();
+    // A command's children are killed when the run is interrupted, wherever it waits for them.
+    let _stopper = cells
+        .iter()
+        .any(|c| c.workload.spec.workload().starts_programs())
+        .then(ChildStopper::start)
+        .transpose()?;
     for (r, c) in raw.iter_mut().zip(cells) {
         let kind = c.workload.spec.kind();
         let key = (kind, c.model.is_python());
@@ -469,9 +515,22 @@ fn measure_all(
             Some(v) => *v,
             None => {
                 let t0 = Instant::now();
-                let v = c
-                    .model
-                    .reference_checksum(&c.workload.spec, c.workload.tasks)
+                let w = c.workload.spec.workload();
+                // Until a task has been timed, --task-timeout or a command's first timeout.
+                w.set_task_timeout(
+                    config
+                        .task_timeout_s
+                        .map_or(crate::workload::command::FIRST_TIMEOUT, |s| {
+                            Duration::from_secs_f64(s.clamp(0.001, 1e7))
+                        }),
+                );
+                let v = w
+                    .setup()
+                    .and_then(|()| w.prepare())
+                    .and_then(|()| {
+                        c.model
+                            .reference_checksum(&c.workload.spec, c.workload.tasks)
+                    })
                     .and_then(|v| no_panic().map(|()| v))
                     .map_err(|e| in_cell(c, e))?;
                 let per_task = t0.elapsed().as_secs_f64() / c.workload.tasks.max(1) as f64;
@@ -532,6 +591,7 @@ fn measure_all(
     observer.started(rounds * cells.len(), &refined);
     let mut rng = fastrand::Rng::with_seed(config.shuffle_seed);
     let mut failed = vec![false; cells.len()];
+    let mut set_up = vec![false; cells.len()];
     let mut last_save = Instant::now();
     let mut probes = Vec::new();
     let budget = config.time_budget_s.map(Duration::from_secs_f64);
@@ -587,6 +647,17 @@ fn measure_all(
             }
             let expected_task_s = task_s[&cell.workload.spec.kind()];
             let timeout = task_timeout(config, expected_task_s);
+            // --setup once per cell, --prepare before every batch: untimed.
+            let w = cell.workload.spec.workload();
+            w.set_task_timeout(timeout);
+            let exec = exec.and_then(|exec| {
+                if !set_up[i] {
+                    w.setup()?;
+                    set_up[i] = true;
+                }
+                w.prepare()?;
+                Ok(exec)
+            });
             // In-process batches run on the watched thread (every workload alike, so a user's
             // workload and parbench's own are measured the same way).
             let watch = !cell.model.uses_processes() && !cell.workload.spec.kind().over_network();

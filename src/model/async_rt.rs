@@ -7,6 +7,11 @@
 //!   behind it) for the whole computation: the cost of blocking an executor, made visible;
 //! - `async-blocking` moves it to tokio's blocking pool with `spawn_blocking`, at most N threads.
 //!
+//! A task that runs another program (`--command`) awaits its child with `tokio::process`; there
+//! N also bounds the children in flight (a semaphore of N permits), as a program's async code
+//! bounds what it launches: otherwise every task's child would start at once and N would mean
+//! nothing for the question a command asks, how many to run at once.
+//!
 //! The runtime is built in [`AsyncModel::start`], outside the timed region.
 
 use super::{BatchOutcome, Executor};
@@ -19,6 +24,7 @@ use tokio::runtime::Runtime;
 pub struct AsyncModel {
     runtime: Runtime,
     offload_compute: bool,
+    workers: usize,
 }
 
 impl AsyncModel {
@@ -34,7 +40,8 @@ impl AsyncModel {
             .worker_threads(workers)
             .max_blocking_threads(workers)
             .thread_name("parbench-async")
-            .enable_time();
+            // IO too: a `--command` task waits on its child and its pipes.
+            .enable_all();
         // tokio panics when the OS refuses it a worker thread: that becomes the model's error.
         let runtime = crate::spawn::catch_refused(
             &format!("tokio runtime with {workers} workers"),
@@ -44,6 +51,7 @@ impl AsyncModel {
         Ok(AsyncModel {
             runtime,
             offload_compute,
+            workers,
         })
     }
 }
@@ -73,9 +81,19 @@ fn task(spec: WorkloadSpec, index: u64, offload: bool) -> AsyncTask {
 impl Executor for AsyncModel {
     fn run_batch(&mut self, workload: &WorkloadSpec, tasks: u64) -> Result<BatchOutcome> {
         let (spec, offload) = (*workload, self.offload_compute);
+        let slots = spec
+            .workload()
+            .starts_programs()
+            .then(|| std::sync::Arc::new(tokio::sync::Semaphore::new(self.workers)));
         let checksum = self.runtime.block_on(async move {
             let handles: Vec<_> = (0..tasks)
-                .map(|i| tokio::spawn(task(spec, i, offload)))
+                .map(|i| match slots.clone() {
+                    None => tokio::spawn(task(spec, i, offload)),
+                    Some(slots) => tokio::spawn(async move {
+                        let _slot = slots.acquire_owned().await;
+                        task(spec, i, offload).await
+                    }),
+                })
                 .collect();
             let mut checksum = 0;
             for h in handles {

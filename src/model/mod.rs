@@ -127,6 +127,10 @@ pub struct ModelSpec {
     pub computes: Computes,
     /// Whether it can serve `tcp-echo` (see [`crate::net::EchoServer`]).
     pub serves_tcp: bool,
+    /// Whether it can run a `--command` workload: its tasks wait on a child from a thread or
+    /// a future of this process (models whose tasks are processes of their own, or that
+    /// simulate a GIL, have nothing to add to a program's own process).
+    pub runs_programs: bool,
     /// Its colour in every chart (distinct per model).
     pub colour: (u8, u8, u8),
     /// What a task costs the model itself, seconds: its `noop` time per task at its best N on
@@ -201,6 +205,7 @@ models! {
         waits: Waits::One,
         computes: Computes::One,
         serves_tcp: false,
+        runs_programs: true,
         colour: (110, 110, 110),
         task_cost_s: 1.4e-8,
         available: always,
@@ -218,6 +223,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::UpToCores,
         serves_tcp: false,
+        runs_programs: true,
         colour: (214, 39, 40),
         task_cost_s: 2.6e-5,
         available: always,
@@ -235,6 +241,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::UpToCores,
         serves_tcp: false,
+        runs_programs: true,
         colour: (255, 127, 14),
         task_cost_s: 4.5e-7,
         available: always,
@@ -252,6 +259,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::UpToCores,
         serves_tcp: false,
+        runs_programs: true,
         colour: (44, 160, 44),
         task_cost_s: 4.5e-7,
         available: always,
@@ -269,6 +277,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::UpToCores,
         serves_tcp: false,
+        runs_programs: false,
         colour: (31, 119, 180),
         task_cost_s: 8e-4,
         available: always,
@@ -286,6 +295,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::UpToCores,
         serves_tcp: false,
+        runs_programs: false,
         colour: (148, 103, 189),
         task_cost_s: 1e-5,
         available: always,
@@ -305,6 +315,7 @@ models! {
         waits: Waits::AllTasks,
         computes: Computes::UpToCores,
         serves_tcp: true,
+        runs_programs: true,
         colour: (140, 86, 75),
         task_cost_s: 1e-6,
         available: always,
@@ -324,6 +335,7 @@ models! {
         waits: Waits::AllTasks,
         computes: Computes::UpToCores,
         serves_tcp: false,
+        runs_programs: false,
         colour: (227, 119, 194),
         task_cost_s: 1e-6,
         available: always,
@@ -341,6 +353,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::One,
         serves_tcp: false,
+        runs_programs: false,
         colour: (188, 189, 34),
         task_cost_s: 7e-7,
         available: always,
@@ -360,6 +373,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::UpToCores,
         serves_tcp: false,
+        runs_programs: false,
         colour: (23, 190, 207),
         task_cost_s: 5e-4,
         available: fork_available,
@@ -377,6 +391,7 @@ models! {
         waits: Waits::One,
         computes: Computes::One,
         serves_tcp: false,
+        runs_programs: false,
         colour: (60, 60, 60),
         task_cost_s: 2e-7,
         available: python::check_interpreter,
@@ -394,6 +409,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::One,
         serves_tcp: false,
+        runs_programs: false,
         colour: (150, 20, 20),
         task_cost_s: 1e-4,
         available: python::check_interpreter,
@@ -411,6 +427,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::UpToCores,
         serves_tcp: false,
+        runs_programs: false,
         colour: (190, 95, 0),
         task_cost_s: 1e-2,
         available: python::check_interpreter,
@@ -428,6 +445,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::One,
         serves_tcp: false,
+        runs_programs: false,
         colour: (20, 110, 20),
         task_cost_s: 5e-5,
         available: python::check_interpreter,
@@ -445,6 +463,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::UpToCores,
         serves_tcp: false,
+        runs_programs: false,
         colour: (0, 60, 130),
         task_cost_s: 2e-4,
         available: python::check_interpreter,
@@ -462,6 +481,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::UpToCores,
         serves_tcp: true,
+        runs_programs: false,
         colour: (0, 128, 128),
         task_cost_s: 3e-5,
         available: always,
@@ -479,6 +499,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::UpToCores,
         serves_tcp: true,
+        runs_programs: false,
         colour: (128, 128, 0),
         task_cost_s: 3e-5,
         available: always,
@@ -496,6 +517,7 @@ models! {
         waits: Waits::Workers,
         computes: Computes::UpToCores,
         serves_tcp: true,
+        runs_programs: false,
         colour: (120, 40, 140),
         task_cost_s: 3e-5,
         available: always,
@@ -604,6 +626,11 @@ impl ModelKind {
             OwnThreads::One => 1,
             OwnThreads::PerWorker(k) => k.saturating_mul(workers),
         }
+    }
+
+    /// Whether it can run a `--command` workload (see [`ModelSpec::runs_programs`]).
+    pub fn runs_programs(self) -> bool {
+        self.spec().runs_programs
     }
 
     /// Whether tasks run in other processes.

@@ -97,7 +97,7 @@ impl PythonModel {
     /// Starts `python3 pylesson.py serve --model <model> --workers <workers>` and waits until it
     /// is ready (its pool started).
     pub fn start(model: &'static str, workers: usize) -> Result<Self> {
-        crate::spawn::adopt_orphans();
+        crate::procgroup::adopt_orphans();
         let mut file = tempfile::Builder::new()
             .prefix("parbench-pylesson-")
             .suffix(".py")
@@ -274,6 +274,6 @@ impl Drop for PythonModel {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
-        crate::spawn::kill_group_and_reap(&mut self.child);
+        crate::procgroup::kill_and_reap(&mut self.child);
     }
 }

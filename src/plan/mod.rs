@@ -6,7 +6,7 @@
 mod overrides;
 mod presets;
 
-pub use overrides::{Overrides, build_config};
+pub use overrides::{COMMAND_MODELS, Overrides, build_config};
 pub use presets::{PRESET_ENV, Preset, TCP_CONNECTIONS, default_workers, preset_from_env};
 
 use crate::error::{Error, Result};
@@ -272,6 +272,19 @@ impl RunConfig {
             } else if let Some(m) = models.iter().find(|m| m.tcp_only()) {
                 return bad(format!(
                     "{m} is an echo-server design: it runs only the tcp-echo workload, not {kind}"
+                ));
+            }
+            if w.spec.workload().starts_programs()
+                && let Some(m) = models.iter().find(|m| !m.runs_programs())
+            {
+                let can: Vec<&str> = ModelKind::ALL
+                    .iter()
+                    .filter(|m| m.runs_programs())
+                    .map(|m| m.name())
+                    .collect();
+                return bad(format!(
+                    "{m} cannot run a command (--command runs on {}: a thread or a future waits for each program)",
+                    can.join(", ")
                 ));
             }
             if w.spec.workload().python().is_none()

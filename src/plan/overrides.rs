@@ -6,7 +6,7 @@ use super::{OnError, RunConfig, StartMethod, WorkloadOverride, WorkloadPlan};
 use crate::error::{Error, Result};
 use crate::machine::MachineInfo;
 use crate::model::ModelKind;
-use crate::workload::WorkloadKind;
+use crate::workload::{UserRef, WorkloadKind, WorkloadSpec};
 
 /// Values given explicitly on the command line; each replaces the preset's.
 #[derive(Clone, Debug, Default)]
@@ -53,11 +53,27 @@ pub struct Overrides {
     pub time_budget_s: Option<f64>,
     /// `--force`.
     pub force: bool,
+    /// `--command` workloads, registered ([`crate::workload::command::register_all`]): they
+    /// replace the preset's workloads (`--workload` adds parbench's own beside them), and run
+    /// on [`COMMAND_MODELS`] unless `--models` says otherwise.
+    pub commands: Vec<UserRef>,
 }
+
+/// The models a `--command` runs on by default: one after another, a pool of N threads each
+/// waiting on a child, and tokio futures awaiting children.
+pub const COMMAND_MODELS: [ModelKind; 3] = [
+    ModelKind::Sequential,
+    ModelKind::ThreadPool,
+    ModelKind::Async,
+];
 
 /// The preset's configuration with `o` applied, validated.
 pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Result<RunConfig> {
     let mut c = preset.config(machine);
+    if !o.commands.is_empty() && o.workloads.is_none() {
+        c.workloads.clear();
+        c.per_workload.clear();
+    }
     if let Some(kinds) = &o.workloads {
         // Keep the preset's sizes for workloads it has; take the default sizes for the others.
         let max_workers = *default_workers(machine).last().unwrap_or(&1) as u64;
@@ -72,6 +88,9 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
             })
             .collect();
         c.workloads.dedup_by_key(|w| w.spec.kind());
+    }
+    if !o.commands.is_empty() {
+        c.models = COMMAND_MODELS.to_vec();
     }
     if let Some(m) = &o.models {
         c.models = m.clone();
@@ -114,6 +133,15 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
         for p in &mut c.per_workload {
             p.workers = None;
         }
+    }
+    // A command's batch: twice the largest N, at least 4 runs (each runs once more, untimed,
+    // for its reference).
+    let most = c.workers.iter().copied().max().unwrap_or(1) as u64;
+    for &u in &o.commands {
+        c.workloads.push(WorkloadPlan {
+            spec: WorkloadSpec::User(u),
+            tasks: 4u64.max(most.saturating_mul(2)),
+        });
     }
     if let Some(ms) = o.switch_interval_ms {
         c.switch_interval_ms = ms;

@@ -46,7 +46,8 @@ fn answer(req: &Request) -> Response {
     } else {
         let checksum = req.workload.run_task(req.task);
         match crate::workload::user::take_panic() {
-            Some(p) => Err(format!("panicked: {}", p.message)),
+            Some(p) if p.panicked => Err(format!("panicked: {}", p.message)),
+            Some(p) => Err(p.message),
             None => Ok(checksum),
         }
     };

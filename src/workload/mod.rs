@@ -5,9 +5,11 @@
 //! batch checksum. [`WorkloadSpec`] is the serialisable description handed to threads and to worker
 //! processes. This module does not time anything and knows nothing of execution models.
 
+pub mod command;
 pub mod python;
 pub mod user;
 
+pub use command::Program;
 pub use cpu::CHECK_EVERY;
 pub use user::{Shape, UserRef};
 
@@ -86,6 +88,28 @@ pub trait Workload {
         let _ = ns_per_step;
         false
     }
+
+    /// Whether a task runs another program (`--command`): only the models that wait on
+    /// children in this process may run it (the plan refuses the others).
+    fn starts_programs(&self) -> bool {
+        false
+    }
+
+    /// Untimed, once per cell before its first batch (`--setup`).
+    fn setup(&self) -> crate::Result<()> {
+        Ok(())
+    }
+
+    /// Untimed, before every batch (`--prepare`).
+    fn prepare(&self) -> crate::Result<()> {
+        Ok(())
+    }
+
+    /// How long a task may run before it is stopped, for a workload that can stop its own
+    /// tasks (a command's child is killed); the others ignore it.
+    fn set_task_timeout(&self, timeout: std::time::Duration) {
+        let _ = timeout;
+    }
 }
 
 /// A task's future under the async models.
@@ -142,6 +166,12 @@ pub trait Reading {
     fn still_growing(&self, logical_cores: usize) -> String {
         let _ = logical_cores;
         "so more workers may help".into()
+    }
+    /// What to do with the worker count a verdict found best, in words, where the workload
+    /// has advice to give ("Run 2 at once (xargs -P 2, …)." for a command).
+    fn advice(&self, workers: usize) -> Option<String> {
+        let _ = workers;
+        None
     }
 }
 

@@ -1,5 +1,6 @@
 //! Users' own workloads: a Rust function of the task index registered under a name through
-//! [`crate::Harness`], and run by every model that can run arbitrary Rust code.
+//! [`crate::Harness`], and run by every model that can run arbitrary Rust code; or a program
+//! (`parbench run --command`, see [`super::command`]) run by the models that wait on children.
 //!
 //! A registered workload lives for the rest of the program: [`UserWorkload`] is leaked once, so a
 //! [`UserRef`] is a plain `&'static` pointer that specs can copy and call without a look-up per
@@ -11,6 +12,7 @@
 //! returns a checksum no task produces, and the panic's task and message are kept for the runner
 //! to report ([`take_panic`]). This module does not time anything.
 
+use super::command::{CommandBody, Program};
 use super::{AsyncTask, Batch, Column, Ideal, Offload, Reading, TaskHooks, Workload};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
@@ -43,6 +45,8 @@ pub(crate) enum Body {
     Sync(Arc<dyn Fn(u64) -> u64 + Send + Sync>),
     /// A function of the task index returning a future.
     Async(Arc<dyn Fn(u64) -> TaskFuture + Send + Sync>),
+    /// Another program, run once per task ([`super::command`]).
+    Command(&'static CommandBody),
 }
 
 /// One registered workload.
@@ -82,28 +86,46 @@ impl UserRef {
         self.0.body.as_ref()
     }
 
+    /// The program it runs, for a `--command` workload.
+    pub fn program(self) -> Option<&'static Program> {
+        self.command().map(CommandBody::program)
+    }
+
+    fn command(self) -> Option<&'static CommandBody> {
+        match self.0.body {
+            Some(Body::Command(c)) => Some(c),
+            _ => None,
+        }
+    }
+
     /// Runs task `task` on the calling thread: a future with a runtime of this thread's. A panic
     /// is caught and kept (see [`take_panic`]); the task then returns [`PANICKED`].
     pub fn run(self, task: u64) -> u64 {
         let Some(body) = &self.0.body else {
             // The runner and the worker refuse a workload this program does not have before
             // any task runs; this is the same refusal, should one get through.
-            record_panic(
+            record_failure(
                 self.name(),
                 task,
                 "the workload is not registered in this program",
+                true,
             );
             return PANICKED;
         };
         guarded(self.name(), task, || match body {
             Body::Sync(f) => f(task),
             Body::Async(f) => block_on(f(task)),
+            Body::Command(c) => c.run(task).unwrap_or_else(|message| {
+                record_failure(self.name(), task, &message, false);
+                c.stop_batch();
+                PANICKED
+            }),
         })
     }
 }
 
-/// The checksum a panicking task returns: no mix of a task index gives it in practice, and
-/// the runner reports the panic itself rather than the mismatch it causes.
+/// The checksum a panicking (or failing) task returns: no mix of a task index gives it in
+/// practice, and the runner reports the failure itself rather than the mismatch it causes.
 pub const PANICKED: u64 = 0xDEAD_0000_DEAD_0000;
 
 thread_local! {
@@ -133,7 +155,7 @@ fn caught<T>(name: &str, task: u64, f: impl FnOnce() -> T) -> Option<T> {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "(a panic without a message)".into());
-            record_panic(name, task, &text);
+            record_failure(name, task, &text, true);
             None
         }
     }
@@ -261,15 +283,17 @@ pub fn running_tasks() -> Vec<u64> {
     tasks
 }
 
-/// A task of a user workload that panicked.
+/// A task of a user workload that panicked, or whose program failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskPanic {
     /// The workload.
     pub workload: String,
     /// The task index.
     pub task: u64,
-    /// The panic's message.
+    /// The panic's message, or how the program failed.
     pub message: String,
+    /// Whether it panicked (`false`: a `--command` task's program failed).
+    pub panicked: bool,
 }
 
 fn panics() -> &'static Mutex<Option<TaskPanic>> {
@@ -277,16 +301,17 @@ fn panics() -> &'static Mutex<Option<TaskPanic>> {
     &FIRST
 }
 
-fn record_panic(name: &str, task: u64, message: &str) {
+fn record_failure(name: &str, task: u64, message: &str, panicked: bool) {
     let mut first = panics().lock().unwrap_or_else(|e| e.into_inner());
     first.get_or_insert_with(|| TaskPanic {
         workload: name.to_string(),
         task,
         message: message.to_string(),
+        panicked,
     });
 }
 
-/// The first task that panicked since the last call, if any.
+/// The first task that panicked (or failed) since the last call, if any.
 pub fn take_panic() -> Option<TaskPanic> {
     panics().lock().unwrap_or_else(|e| e.into_inner()).take()
 }
@@ -346,6 +371,15 @@ pub(crate) fn register(
     Ok(w)
 }
 
+/// The workload registered as `name`, if any (a placeholder included).
+pub(crate) fn registered(name: &str) -> Option<UserRef> {
+    registry()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(name)
+        .copied()
+}
+
 /// The workload registered as `name`, or a name-only placeholder (see the module docs).
 pub fn by_name(name: &str, shape: Shape, nominal_task_s: Option<f64>) -> UserRef {
     let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
@@ -398,13 +432,16 @@ impl fmt::Display for UserRef {
     }
 }
 
-/// How a user workload is written in result files and worker requests.
+/// How a user workload is written in result files and worker requests; a `--command`
+/// workload's program verbatim, so a file says what was measured.
 #[derive(Serialize, Deserialize)]
 struct UserFile {
     name: String,
     shape: Shape,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     nominal_task_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    command: Option<Program>,
 }
 
 impl Serialize for UserRef {
@@ -413,6 +450,7 @@ impl Serialize for UserRef {
             name: self.name().to_string(),
             shape: self.shape(),
             nominal_task_s: self.nominal_task_s(),
+            command: self.program().cloned(),
         }
         .serialize(s)
     }
@@ -422,7 +460,22 @@ impl<'de> Deserialize<'de> for UserRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let f = UserFile::deserialize(d)?;
         check_name(&f.name).map_err(serde::de::Error::custom)?;
-        Ok(by_name(&f.name, f.shape, f.nominal_task_s))
+        let Some(program) = f.command else {
+            return Ok(by_name(&f.name, f.shape, f.nominal_task_s));
+        };
+        // A command read from a file is the same program, and can run again.
+        let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = reg.get(f.name.as_str()) {
+            return Ok(*w);
+        }
+        let w = UserRef(Box::leak(Box::new(UserWorkload {
+            name: Box::leak(f.name.into_boxed_str()),
+            shape: f.shape,
+            nominal_task_s: None,
+            body: Some(super::command::body(program)),
+        })));
+        reg.insert(w.name(), w);
+        Ok(w)
     }
 }
 
@@ -444,7 +497,8 @@ impl Workload for UserRef {
     }
 
     /// A user's future is awaited natively; compute and blocking code run as the multiply
-    /// loop does (inline, or on the blocking pool for async-blocking).
+    /// loop does (inline, or on the blocking pool for async-blocking); a program is awaited
+    /// with `tokio::process`.
     fn run_async(&self, task: u64, compute: Offload) -> AsyncTask {
         let u = *self;
         match u.body() {
@@ -452,6 +506,7 @@ impl Workload for UserRef {
                 let fut = GuardedFuture::new(u.name(), task, f(task));
                 Box::pin(async move { Ok(fut.await) })
             }
+            Some(Body::Command(c)) => c.run_async(task),
             _ => compute(Box::new(move || u.run(task))),
         }
     }
@@ -463,11 +518,32 @@ impl Workload for UserRef {
     fn nominal_task_s(&self) -> Option<f64> {
         UserRef::nominal_task_s(*self)
     }
+
+    fn starts_programs(&self) -> bool {
+        self.command().is_some()
+    }
+
+    fn setup(&self) -> crate::Result<()> {
+        self.command().map_or(Ok(()), |c| c.run_hook(true))
+    }
+
+    fn prepare(&self) -> crate::Result<()> {
+        self.command().map_or(Ok(()), |c| c.run_hook(false))
+    }
+
+    fn set_task_timeout(&self, timeout: std::time::Duration) {
+        if let Some(c) = self.command() {
+            c.set_timeout(timeout);
+        }
+    }
 }
 
 impl Reading for UserRef {
     fn describe(&self, tasks: u64) -> String {
-        format!("{tasks} tasks of {self}")
+        match self.program() {
+            Some(p) => format!("{tasks} runs of `{}`", clip(&p.command, 60)),
+            None => format!("{tasks} tasks of {self}"),
+        }
     }
     /// Compute is bounded by the cores, like the multiply loop; a task that waits, with a time
     /// known by construction ([`crate::Harness::task_time`]), by its waves, like the sleep.
@@ -489,6 +565,28 @@ impl Reading for UserRef {
     }
     fn title(&self) -> String {
         self.name().to_string()
+    }
+    fn still_growing(&self, logical_cores: usize) -> String {
+        let _ = logical_cores;
+        match self.program() {
+            Some(_) => "so running more at once may help".into(),
+            None => "so more workers may help".into(),
+        }
+    }
+    fn advice(&self, workers: usize) -> Option<String> {
+        self.program().map(|_| {
+            format!(
+                "Run {workers} at once (xargs -P {workers}, parallel -j {workers}, make -j {workers})."
+            )
+        })
+    }
+}
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
     }
 }
 
