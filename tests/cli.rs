@@ -389,6 +389,10 @@ fn a_command_is_measured_across_models_and_recorded_verbatim() {
         models,
         ["sequential", "thread-pool", "thread-pool", "async", "async"]
     );
+    // The programs' memory, not only parbench's.
+    for c in saved["cells"].as_array().unwrap() {
+        assert!(c["child_peak_rss_kib"].as_u64().unwrap() > 0, "{c}");
+    }
     assert!(out.join("speedup-echoer.png").exists());
     parbench()
         .args(["export", "--format", "csv"])

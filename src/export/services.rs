@@ -37,7 +37,7 @@ impl FromStr for ServiceFormat {
 }
 
 /// The columns of the CSV and Markdown tables.
-const COLUMNS: [&str; 17] = [
+const COLUMNS: [&str; 18] = [
     "workload",
     "model",
     "workers",
@@ -55,10 +55,11 @@ const COLUMNS: [&str; 17] = [
     "efficiency",
     "cpu_time_s",
     "peak_rss_kib",
+    "child_peak_rss_kib",
 ];
 
 /// A cell's row: the [`COLUMNS`], empty where there is no value.
-fn row(c: &crate::result::CellResult) -> [String; 17] {
+fn row(c: &crate::result::CellResult) -> [String; 18] {
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     [
         c.workload.to_string(),
@@ -78,6 +79,8 @@ fn row(c: &crate::result::CellResult) -> [String; 17] {
         opt(c.efficiency),
         c.cpu_time_s.to_string(),
         c.peak_rss_kib.to_string(),
+        c.child_peak_rss_kib
+            .map_or(String::new(), |k| k.to_string()),
     ]
 }
 
@@ -100,12 +103,21 @@ fn csv(r: &RunResults) -> String {
     out
 }
 
+/// "7.6 MiB", and a child's where tasks ran in other processes: "7.6 MiB, child 1.9 MiB".
+fn rss(c: &crate::result::CellResult) -> String {
+    let mib = |kib: u64| format!("{:.1} MiB", kib as f64 / 1024.0);
+    match c.child_peak_rss_kib {
+        Some(k) => format!("{}, child {}", mib(c.peak_rss_kib), mib(k)),
+        None => mib(c.peak_rss_kib),
+    }
+}
+
 /// The run as a Markdown table, times with units as hyperfine prints them: "Mean ± σ" there,
 /// "median [CI]" here.
 fn markdown(r: &RunResults) -> String {
     use crate::format::fmt_duration;
     let mut out = String::from(
-        "| Cell | Median [CI] | Min | Max | Speedup [CI] | Efficiency | CPU time |\n|:---|---:|---:|---:|---:|---:|---:|\n",
+        "| Cell | Median [CI] | Min | Max | Speedup [CI] | Efficiency | CPU time | Peak RSS |\n|:---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for c in &r.cells {
         let speedup = match (c.speedup, c.speedup_ci) {
@@ -115,7 +127,7 @@ fn markdown(r: &RunResults) -> String {
             _ => "-".into(),
         };
         out += &format!(
-            "| `{}` | {} [{} – {}] | {} | {} | {speedup} | {} | {} |\n",
+            "| `{}` | {} [{} – {}] | {} | {} | {speedup} | {} | {} | {} |\n",
             c.key(),
             fmt_duration(c.median_s),
             fmt_duration(c.median_ci_s[0]),
@@ -126,6 +138,7 @@ fn markdown(r: &RunResults) -> String {
                 .filter(|_| c.workload.has_speedup())
                 .map_or("-".into(), |e| format!("{:.0}%", e * 100.0)),
             fmt_duration(c.cpu_time_s),
+            rss(c),
         );
     }
     out

@@ -90,10 +90,9 @@ pub(crate) fn measure_once(exec: &mut dyn Executor, cell: &CellSpec) -> Result<M
         wall_s,
         usage: u,
         peak_rss_kib: current_peak_rss_kib(),
-        child_peak_rss_kib: cell
-            .model
-            .uses_processes()
-            .then(|| kids_after.max_rss_kib.max(out.pooled_usage.max_rss_kib)),
+        child_peak_rss_kib: (cell.model.uses_processes()
+            || cell.workload.spec.workload().starts_programs())
+        .then(|| kids_after.max_rss_kib.max(out.pooled_usage.max_rss_kib)),
         checksum: out.checksum,
         latency_us: out.latency_us,
         server_usage,

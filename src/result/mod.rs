@@ -120,7 +120,8 @@ pub struct CellResult {
     pub involuntary_cs: u64,
     /// Peak RSS of the parbench process during this cell's batches, KiB.
     pub peak_rss_kib: u64,
-    /// Largest peak RSS of any worker process, KiB (process models only).
+    /// Largest peak RSS of any child process, KiB (process models, and the programs of a
+    /// `--command`).
     pub child_peak_rss_kib: Option<u64>,
     /// The sequential reference checksum of the batch.
     #[serde(with = "hex_u64")]

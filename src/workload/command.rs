@@ -507,16 +507,20 @@ fn run_blocking(
             && ready(o.as_raw_fd())
         {
             match o.read(&mut buf) {
-                Ok(0) | Err(_) => out = None,
+                Ok(0) => out = None,
                 Ok(k) => sink.stdout(&buf[..k]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => out = None,
             }
         }
         if let Some(e) = &mut err
             && ready(e.as_raw_fd())
         {
             match e.read(&mut buf) {
-                Ok(0) | Err(_) => err = None,
+                Ok(0) => err = None,
                 Ok(k) => sink.stderr(&buf[..k]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => err = None,
             }
         }
         if let Some(p) = &pidfd
