@@ -27,6 +27,9 @@ set +e
 "$bin" compare "$baseline" "$out/latest.json" --metric "$metric" --format markdown \
   ${PARBENCH_GATE_ARGS:-} > "$out/compare.md"
 rc=$?
+# shellcheck disable=SC2086
+"$bin" compare "$baseline" "$out/latest.json" --metric "$metric" --format html \
+  ${PARBENCH_GATE_ARGS:-} > "$out/compare.html"
 set -e
 cat "$out/compare.md"
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then

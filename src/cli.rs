@@ -211,7 +211,7 @@ pub struct CompareArgs {
     /// Significance level of the Mann–Whitney test.
     #[arg(long, default_value_t = 0.05)]
     pub alpha: f64,
-    /// Output: table, markdown or json.
+    /// Output: table, markdown, html (a self-contained page) or json.
     #[arg(long, default_value = "table")]
     pub format: CompareFormat,
     /// Compare absolute times of different machines anyway.
@@ -266,7 +266,7 @@ pub struct AbArgs {
     /// Significance level of the signed-rank test.
     #[arg(long, default_value_t = 0.05)]
     pub alpha: f64,
-    /// Output: table, markdown or json.
+    /// Output: table, markdown, html (a self-contained page) or json.
     #[arg(long, default_value = "table")]
     pub format: CompareFormat,
     /// Where the result file goes (ab-<time>.json and latest-ab.json).
@@ -278,6 +278,8 @@ pub struct AbArgs {
 pub enum CompareFormat {
     Table,
     Markdown,
+    /// A self-contained HTML page, changed cells highlighted.
+    Html,
     Json,
 }
 

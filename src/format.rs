@@ -21,6 +21,20 @@ pub fn fmt_duration(s: f64) -> String {
     }
 }
 
+/// KiB as MiB: "7.6 MiB".
+pub fn fmt_kib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// "7.6 MiB", and the largest child's where tasks ran in other processes: "7.6 MiB, child
+/// 1.9 MiB".
+pub fn fmt_rss(c: &crate::result::CellResult) -> String {
+    match c.child_peak_rss_kib {
+        Some(k) => format!("{}, child {}", fmt_kib(c.peak_rss_kib), fmt_kib(k)),
+        None => fmt_kib(c.peak_rss_kib),
+    }
+}
+
 /// A stretch of wall time as a person reads it: "45 s", "1 min 52 s", "3 h 05 min",
 /// "4.2 days", "4817 years".
 pub fn fmt_span(s: f64) -> String {

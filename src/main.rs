@@ -326,18 +326,24 @@ fn compare(args: CompareArgs) -> anyhow::Result<bool> {
         allow_machine_mismatch: args.allow_machine_mismatch,
     };
     let c = parbench::compare::compare(&baseline, &current, &opts)?;
-    print_comparison(&c, args.format);
+    let title = format!(
+        "parbench compare: {} vs {}",
+        args.baseline.display(),
+        args.current.display()
+    );
+    print_comparison(&c, args.format, &title);
     Ok(c.regressed())
 }
 
 /// A comparison's verdicts on stdout, as `--format` says.
-fn print_comparison(c: &parbench::compare::Comparison, format: CompareFormat) {
+fn print_comparison(c: &parbench::compare::Comparison, format: CompareFormat, title: &str) {
     use parbench::export::compare as render;
     print!(
         "{}",
         match format {
             CompareFormat::Table => render::table(c),
             CompareFormat::Markdown => render::markdown(c),
+            CompareFormat::Html => render::html(c, title),
             CompareFormat::Json => render::json(c),
         }
     );
@@ -390,7 +396,12 @@ fn ab(args: AbArgs) -> anyhow::Result<bool> {
     observer.finish();
     let f = outcome?;
     let c = f.comparison.expect("a finished run is judged");
-    print_comparison(&c, args.format);
+    let title = format!(
+        "parbench ab: {} vs {}",
+        args.baseline.display(),
+        args.current.display()
+    );
+    print_comparison(&c, args.format, &title);
     eprintln!(
         "parbench: both sides saved in {}",
         args.out.join("latest-ab.json").display()

@@ -1,9 +1,9 @@
-//! A report folder from one or more result files: the charts (PNG or SVG), `analysis.json`, and a
-//! `summary.md` that embeds them. One run gives its scaling charts; several runs (machines) give
+//! A report folder from one or more result files: the charts (PNG or SVG), `analysis.json`, a
+//! `summary.md` that embeds them, and `report.html`, the same in one self-contained page. One run gives its scaling charts; several runs (machines) give
 //! the `machines-<workload>` comparisons. Every file is written atomically.
 
 use crate::analysis::{Analysis, analyse};
-use crate::chart::render::{Format, render};
+use crate::chart::render::{Format, render, render_layered};
 use crate::chart::{Figure, machines, run_figures};
 use crate::error::{Error, Result};
 use crate::export::markdown;
@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 /// What a report wrote, and the analytics behind it.
 #[derive(Debug)]
 pub struct Report {
-    /// Every file written, charts first, `summary.md` last.
+    /// Every file written: charts first, then `analysis.json`, `report.html`, and `summary.md`
+    /// last.
     pub files: Vec<PathBuf>,
     /// The analytics of each run, in input order.
     pub analyses: Vec<Analysis>,
@@ -65,6 +66,14 @@ pub fn write_report(
     write_atomic(&analysis_path, &json)?;
     files.push(analysis_path);
     let images: Vec<String> = rendered.iter().map(|(n, _)| n.clone()).collect();
+    let layered = figs
+        .par_iter()
+        .map(render_layered)
+        .collect::<Result<Vec<_>>>()?;
+    let html = crate::export::html::report(runs, sources, &analyses, &layered);
+    let html_path = out.join("report.html");
+    write_atomic(&html_path, html.as_bytes())?;
+    files.push(html_path);
     let md = markdown::summary(runs, sources, &analyses, &images);
     let summary_path = out.join("summary.md");
     write_atomic(&summary_path, md.as_bytes())?;

@@ -107,7 +107,7 @@ fn a_report_folder_has_charts_analysis_and_a_summary() {
     .unwrap();
     // Per workload speedup, efficiency, time and (4 worker counts: the law fits) usl; the cost
     // per task, cpu-vs-io; summary.md and analysis.json.
-    assert_eq!(rep.files.len(), 2 * 4 + 2 + 2, "{:?}", rep.files);
+    assert_eq!(rep.files.len(), 2 * 4 + 2 + 3, "{:?}", rep.files);
     assert!(dir.path().join("usl-cpu.png").exists());
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(md.contains("## Universal Scalability Law"), "{md}");
@@ -187,5 +187,117 @@ fn bad_or_missing_input_files_exit_2_naming_the_file() {
     assert!(
         !dir.path().join("out").exists(),
         "nothing written for bad input"
+    );
+}
+
+/// `report.html` parses without an HTML error, reaches for nothing outside itself, and holds
+/// every chart (a base and a layer per line, each point with its numbers as a tooltip) and
+/// every table of the report.
+fn assert_self_contained(html: &str) -> scraper::Html {
+    let doc = scraper::Html::parse_document(html);
+    assert!(doc.errors.is_empty(), "HTML parse errors: {:?}", doc.errors);
+    let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+    for e in doc.select(&sel("[src]")) {
+        panic!("an external source: {:?}", e.value());
+    }
+    for e in doc.select(&sel("[href]")) {
+        let href = e.value().attr("href").unwrap();
+        assert!(href.starts_with('#'), "a link out of the page: {href}");
+    }
+    // The only URLs are SVG's namespace.
+    assert_eq!(
+        html.matches("http").count(),
+        html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
+    );
+    doc
+}
+
+#[test]
+fn the_html_report_is_one_self_contained_page_with_every_chart_and_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = synthetic_run("box", 2);
+    write_report(
+        std::slice::from_ref(&run),
+        &[PathBuf::from("r.json")],
+        dir.path(),
+        Format::Png,
+    )
+    .unwrap();
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let doc = assert_self_contained(&html);
+    let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+    let figs = run_figures(&run);
+    let charts: Vec<_> = doc.select(&sel("figure.chart")).collect();
+    assert_eq!(charts.len(), figs.len());
+    for chart in &charts {
+        let id = chart.value().attr("id").unwrap();
+        let fig = figs
+            .iter()
+            .find(|f| format!("fig-{}", f.name) == id)
+            .unwrap_or_else(|| panic!("{id} is not a figure of the run"));
+        assert_eq!(chart.select(&sel("svg.base")).count(), 1, "{id}");
+        let lines = fig.panels[0].series.iter().filter(|s| !s.reference).count();
+        if fig.panels.len() == 1 {
+            assert_eq!(chart.select(&sel("svg.layer")).count(), lines, "{id}");
+            assert_eq!(chart.select(&sel(".legend button")).count(), lines, "{id}");
+        }
+        let points: usize = fig
+            .panels
+            .iter()
+            .flat_map(|p| &p.series)
+            .filter(|s| !s.reference)
+            .map(|s| s.points.len())
+            .sum();
+        assert_eq!(
+            chart.select(&sel("circle.pt title")).count(),
+            points,
+            "{id}"
+        );
+    }
+    // A speedup point's tooltip says what a person asks of it.
+    let tip = doc
+        .select(&sel("#fig-speedup-cpu circle.pt title"))
+        .next()
+        .unwrap()
+        .text()
+        .collect::<String>();
+    for word in [
+        "N = ", "median", "% CI", "samples", "speedup", "CPU time", "peak RSS",
+    ] {
+        assert!(tip.contains(word), "{word} not in {tip}");
+    }
+    // The verdicts, the machine, a results table per workload, the analytics and the law.
+    assert!(html.contains("CPU-bound:") && html.contains("IO-bound:"));
+    let tables = doc.select(&sel("table.grid")).count();
+    assert_eq!(tables, 1 + run.workloads().len() + 2, "{tables}");
+    assert!(html.contains("data-script"), "the script marks its end");
+}
+
+#[test]
+fn compare_writes_an_html_page_with_changed_cells_highlighted() {
+    let dir = tempfile::tempdir().unwrap();
+    let slower = crate::fixtures::synthetic_run_scaled("box", 2, &|w, m, n| {
+        if w == "cpu" && m == parbench::model::ModelKind::Rayon && n == 2 {
+            1.3
+        } else {
+            1.0
+        }
+    });
+    let a = crate::fixtures::save(dir.path(), "a.json", &synthetic_run("box", 2));
+    let b = crate::fixtures::save(dir.path(), "b.json", &slower);
+    let out = Command::new(crate::parbench_exe())
+        .args(["compare", "--metric", "time", "--format", "html"])
+        .args([&a, &b])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let html = String::from_utf8(out.stdout).unwrap();
+    let doc = assert_self_contained(&html);
+    let sel = scraper::Selector::parse("tr.regressed td code").unwrap();
+    let regressed: Vec<String> = doc.select(&sel).map(|e| e.text().collect()).collect();
+    assert!(
+        regressed.contains(&"cpu/rayon/2".to_string()),
+        "{regressed:?}"
     );
 }

@@ -73,6 +73,7 @@ pub fn table_figure(r: &RunResults) -> Option<Figure> {
                     range: Some((c.median_ci_s[0], c.median_ci_s[1])),
                 }],
                 reference: false,
+                tips: Vec::new(),
             })
             .collect();
         (!series.is_empty()).then(|| Panel {

@@ -54,6 +54,9 @@ pub struct Series {
     pub points: Vec<Point>,
     /// Drawn dashed and without markers: a reference such as the ideal.
     pub reference: bool,
+    /// The hover text of each point in HTML reports (model, N, median, interval, samples, CPU
+    /// time, peak RSS), in the order of `points`; empty: the name and the value.
+    pub tips: Vec<String>,
 }
 
 /// One plot area with axes.

@@ -65,16 +65,129 @@ fn color(i: usize) -> RGBColor {
     RGBColor(r, g, b)
 }
 
+/// What of a figure is drawn: everything (PNG, SVG files), or one layer of an HTML chart.
+#[derive(Clone, Copy, PartialEq)]
+enum Only<'a> {
+    /// The whole figure, with its legend.
+    All,
+    /// Title, axes, markers and the dashed references; no lines of models, no legend.
+    Base,
+    /// The lines, points and bars of the series of this name (in every panel), on a
+    /// transparent background, at the same place as in the whole figure.
+    Series(&'a str),
+}
+
+/// A point's place in the image and its hover text.
+type Tip = (i32, i32, String);
+
+/// One chart for an HTML page: its base and a layer per line, to stack and show or hide.
+#[derive(Clone, Debug)]
+pub struct Layered {
+    /// The figure's file stem (`speedup-cpu`).
+    pub name: String,
+    /// Its title.
+    pub title: String,
+    /// Its subtitle (the machine and how it was measured).
+    pub subtitle: String,
+    /// Width and height, pixels (the SVGs' viewBox).
+    pub size: (u32, u32),
+    /// The figure without its lines: an SVG document.
+    pub base: String,
+    /// One transparent SVG per series name, in legend order.
+    pub layers: Vec<Layer>,
+}
+
+/// The lines of one series name in a [`Layered`] chart.
+#[derive(Clone, Debug)]
+pub struct Layer {
+    /// The legend text.
+    pub name: String,
+    /// Its colour, `#rrggbb`.
+    pub color: String,
+    /// An SVG document: the lines, points and bars, and over each point a transparent circle
+    /// whose `<title>` is the point's hover text (`class="pt"`).
+    pub svg: String,
+}
+
+/// Renders `fig` as layers for an HTML page (see [`Layered`]): every series that is not a
+/// reference gets a layer of its own, whose points carry their hover text.
+pub fn render_layered(fig: &Figure) -> Result<Layered> {
+    register_fonts();
+    let svg = |only: Only| -> Result<(String, Vec<Tip>)> {
+        let fail = |e: String| Error::Render(format!("{}: {e}", fig.name));
+        let mut text = String::new();
+        let mut tips = Vec::new();
+        {
+            let root = SVGBackend::with_string(&mut text, fig.size).into_drawing_area();
+            draw_figure(&root, fig, only, &mut tips).map_err(fail)?;
+            root.present().map_err(|e| fail(e.to_string()))?;
+        }
+        Ok((text, tips))
+    };
+    let (base, _) = svg(Only::Base)?;
+    let mut names: Vec<(&str, usize)> = Vec::new();
+    for s in fig.panels.iter().flat_map(|p| &p.series) {
+        if !s.reference && !names.iter().any(|(n, _)| *n == s.name) {
+            names.push((&s.name, s.color));
+        }
+    }
+    let mut layers = Vec::new();
+    for (name, c) in names {
+        let (mut text, tips) = svg(Only::Series(name))?;
+        let mut targets = String::new();
+        for (x, y, tip) in tips {
+            targets.push_str(&format!(
+                "<circle class=\"pt\" cx=\"{x}\" cy=\"{y}\" r=\"9\" fill=\"transparent\"><title>{}</title></circle>\n",
+                xml_escape(&tip)
+            ));
+        }
+        if let Some(end) = text.rfind("</svg>") {
+            text.insert_str(end, &targets);
+        }
+        let RGBColor(r, g, b) = color(c);
+        layers.push(Layer {
+            name: name.to_string(),
+            color: format!("#{r:02x}{g:02x}{b:02x}"),
+            svg: text,
+        });
+    }
+    Ok(Layered {
+        name: fig.name.clone(),
+        title: fig.title.clone(),
+        subtitle: fig.subtitle.clone(),
+        size: fig.size,
+        base,
+        layers,
+    })
+}
+
+/// `text` safe inside XML character data and attribute values.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Renders `fig` to bytes in `format`.
 pub fn render(fig: &Figure, format: Format) -> Result<Vec<u8>> {
     register_fonts();
     let fail = |e: String| Error::Render(format!("{}: {e}", fig.name));
+    let mut tips = Vec::new();
     match format {
         Format::Svg => {
             let mut text = String::new();
             {
                 let root = SVGBackend::with_string(&mut text, fig.size).into_drawing_area();
-                draw_figure(&root, fig).map_err(fail)?;
+                draw_figure(&root, fig, Only::All, &mut tips).map_err(fail)?;
                 root.present().map_err(|e| fail(e.to_string()))?;
             }
             Ok(text.into_bytes())
@@ -84,7 +197,7 @@ pub fn render(fig: &Figure, format: Format) -> Result<Vec<u8>> {
             let mut rgb = vec![0u8; (w * h * 3) as usize];
             {
                 let root = BitMapBackend::with_buffer(&mut rgb, fig.size).into_drawing_area();
-                draw_figure(&root, fig).map_err(fail)?;
+                draw_figure(&root, fig, Only::All, &mut tips).map_err(fail)?;
                 root.present().map_err(|e| fail(e.to_string()))?;
             }
             let mut png_bytes = Vec::new();
@@ -105,10 +218,21 @@ pub fn render(fig: &Figure, format: Format) -> Result<Vec<u8>> {
 fn draw_figure<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     fig: &Figure,
+    only: Only,
+    tips: &mut Vec<Tip>,
 ) -> std::result::Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&WHITE).map_err(e)?;
     let (head, body) = root.split_vertically(96);
+    if matches!(only, Only::Series(_)) {
+        let columns = fig.columns.max(1);
+        let rows = fig.panels.len().div_ceil(columns).max(1);
+        let areas = body.split_evenly((rows, columns));
+        for (panel, area) in fig.panels.iter().zip(areas.iter()) {
+            draw_panel(area, panel, only, tips).map_err(e)?;
+        }
+        return Ok(());
+    }
+    root.fill(&WHITE).map_err(e)?;
     head.draw(&Text::new(
         fig.title.clone(),
         (16, 10),
@@ -133,7 +257,7 @@ fn draw_figure<DB: DrawingBackend>(
     let rows = fig.panels.len().div_ceil(columns).max(1);
     let areas = body.split_evenly((rows, columns));
     for (panel, area) in fig.panels.iter().zip(areas.iter()) {
-        draw_panel(area, panel).map_err(e)?;
+        draw_panel(area, panel, only, tips).map_err(e)?;
     }
     Ok(())
 }
@@ -141,7 +265,10 @@ fn draw_figure<DB: DrawingBackend>(
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &Panel,
+    only: Only,
+    tips: &mut Vec<Tip>,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let layer = matches!(only, Only::Series(_));
     let ((x0, x1), (y0, y1)) = bounds(panel);
     let mut builder = ChartBuilder::on(area);
     builder
@@ -149,13 +276,37 @@ fn draw_panel<DB: DrawingBackend>(
         .x_label_area_size(48)
         .y_label_area_size(96);
     if !panel.caption.is_empty() {
+        // A layer keeps the caption's room, invisible, so its plot area is the base's.
+        let ink = if layer { TRANSPARENT } else { BLACK.to_rgba() };
         builder.caption(
             &panel.caption,
-            (FONT, 20).into_font().style(FontStyle::Bold),
+            (FONT, 20).into_font().style(FontStyle::Bold).color(&ink),
         );
     }
     let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1)?;
     let axis = panel.y_axis;
+    // Dodge: shift each model's points sideways a little so error bars at the same worker
+    // count do not hide each other.
+    let real = panel.series.iter().filter(|s| !s.reference).count();
+    let step = if panel.categorical {
+        0.0
+    } else {
+        (x1 - x0) * 0.006
+    };
+    let dodge = |k: usize| (k as f64 - (real as f64 + 1.0) / 2.0) * step;
+    if let Only::Series(name) = only {
+        let mut k = 0;
+        for s in &panel.series {
+            if s.reference {
+                continue;
+            }
+            k += 1;
+            if s.name == name {
+                draw_series(&mut chart, s, axis, dodge(k), panel.categorical, Some(tips))?;
+            }
+        }
+        return Ok(());
+    }
     chart
         .configure_mesh()
         .x_desc(panel.x_desc.as_str())
@@ -191,25 +342,19 @@ fn draw_panel<DB: DrawingBackend>(
         )))?;
     }
 
-    // Dodge: shift each model's points sideways a little so error bars at the same worker
-    // count do not hide each other.
-    let real = panel.series.iter().filter(|s| !s.reference).count();
-    let step = if panel.categorical {
-        0.0
-    } else {
-        (x1 - x0) * 0.006
-    };
     let mut k = 0;
     for s in &panel.series {
         let dx = if s.reference {
             0.0
         } else {
             k += 1;
-            (k as f64 - (real as f64 + 1.0) / 2.0) * step
+            dodge(k)
         };
-        draw_series(&mut chart, s, axis, dx, panel.categorical)?;
+        if only == Only::All || s.reference {
+            draw_series(&mut chart, s, axis, dx, panel.categorical, None)?;
+        }
     }
-    if panel.categorical {
+    if panel.categorical || only == Only::Base {
         // Every point carries its own label.
         return Ok(());
     }
@@ -237,8 +382,23 @@ fn draw_series<DB: DrawingBackend>(
     axis: YAxis,
     dx: f64,
     categorical: bool,
+    tips: Option<&mut Vec<Tip>>,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let c = color(s.color);
+    if let Some(tips) = tips {
+        for (i, p) in s.points.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(x_of(categorical, p.x) + dx, y_of(axis, p.y)));
+            let tip = s.tips.get(i).cloned().unwrap_or_else(|| {
+                let at = if categorical {
+                    String::new()
+                } else {
+                    format!(" at {}", x_label(p.x))
+                };
+                format!("{}{at}: {}", s.name, y_text(axis, p.y))
+            });
+            tips.push((px, py, tip));
+        }
+    }
     let x_of = |n| x_of(categorical, n);
     let pts: Vec<(f64, f64)> = s
         .points

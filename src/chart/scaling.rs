@@ -63,6 +63,43 @@ fn value(c: &CellResult, metric: Plotted) -> Option<Point> {
     }
 }
 
+/// A cell's hover text in HTML reports: "thread-pool, N = 2: median 5.575 s [5.271 s –
+/// 5.765 s] (98.4% CI), 7 samples; speedup 1.95× [1.82 – 2.04]; CPU time 10.662 s; peak RSS
+/// 7.6 MiB, child 1.9 MiB".
+pub fn tip(c: &CellResult) -> String {
+    use crate::format::{fmt_duration, fmt_rss};
+    let n = if c.workload.over_network() { "C" } else { "N" };
+    let mut s = format!(
+        "{}, {n} = {}: median {} [{} – {}] ({:.1}% CI), {} samples",
+        c.model,
+        c.workers,
+        fmt_duration(c.median_s),
+        fmt_duration(c.median_ci_s[0]),
+        fmt_duration(c.median_ci_s[1]),
+        c.ci_level * 100.0,
+        c.samples_s.len()
+    );
+    if let Some(net) = &c.net {
+        s += &format!(
+            "; {:.0} round trips/s, p99 {}",
+            net.round_trips_per_s,
+            fmt_duration(net.latency_p99_s)
+        );
+    } else if let (Some(v), true) = (c.speedup, c.workload.has_speedup()) {
+        s += &match c.speedup_ci {
+            Some([lo, hi]) => format!("; speedup {v:.2}× [{lo:.2} – {hi:.2}]"),
+            None => format!("; speedup {v:.2}×"),
+        };
+    } else {
+        s += &format!("; {} per task", fmt_duration(c.per_task_s));
+    }
+    format!(
+        "{s}; CPU time {}; peak RSS {}",
+        fmt_duration(c.cpu_time_s),
+        fmt_rss(c)
+    )
+}
+
 /// One line per model (sequential left out of speedup and efficiency: it is the baseline).
 pub fn model_series(cells: &[&CellResult], metric: Plotted) -> Vec<Series> {
     let mut models: Vec<ModelKind> = cells.iter().map(|c| c.model).collect();
@@ -72,17 +109,19 @@ pub fn model_series(cells: &[&CellResult], metric: Plotted) -> Vec<Series> {
         .into_iter()
         .filter(|m| !matches!(metric, Plotted::Speedup | Plotted::Efficiency) || !m.is_baseline())
         .map(|m| {
-            let mut points: Vec<Point> = cells
+            let mut points: Vec<(Point, String)> = cells
                 .iter()
                 .filter(|c| c.model == m)
-                .filter_map(|c| value(c, metric))
+                .filter_map(|c| value(c, metric).map(|p| (p, tip(c))))
                 .collect();
-            points.sort_by(|a, b| a.x.total_cmp(&b.x));
+            points.sort_by(|a, b| a.0.x.total_cmp(&b.0.x));
+            let (points, tips) = points.into_iter().unzip();
             Series {
                 name: m.name().to_string(),
                 color: model_color(m),
                 points,
                 reference: false,
+                tips,
             }
         })
         .filter(|s| !s.points.is_empty())
@@ -140,6 +179,7 @@ fn ideal_series(cells: &[&CellResult], metric: Plotted) -> Option<Series> {
         color: usize::MAX,
         points,
         reference: true,
+        tips: Vec::new(),
     })
 }
 

@@ -44,6 +44,7 @@ pub fn figures(r: &RunResults, a: &Analysis) -> Vec<Figure> {
                 color: model_color(*model),
                 points,
                 reference: false,
+                tips: Vec::new(),
             });
             // From 1 to 1.5 × the largest N measured (or the peak, if a little further).
             let end = (fit.max_n * 1.5).max(fit.peak_n.unwrap_or(0.0).min(fit.max_n * 4.0));
@@ -71,6 +72,7 @@ pub fn figures(r: &RunResults, a: &Analysis) -> Vec<Figure> {
                 color: model_color(*model),
                 points: curve,
                 reference: true,
+                tips: Vec::new(),
             });
         }
         out.push(Figure {

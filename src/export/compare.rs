@@ -1,5 +1,6 @@
 //! Renders a [`Comparison`]: a terminal table, Markdown for a pull-request comment or
-//! `$GITHUB_STEP_SUMMARY`, or JSON. Regressions are listed first.
+//! `$GITHUB_STEP_SUMMARY`, a self-contained HTML page (changed cells highlighted), or JSON.
+//! Regressions are listed first.
 
 use super::fmt_duration;
 use crate::compare::{CellComparison, Comparison, Metric, Verdict};
@@ -133,6 +134,59 @@ pub fn markdown(c: &Comparison) -> String {
     s.push('\n');
     tail(c, &mut s, "- ");
     s
+}
+
+/// A self-contained HTML page (see [`super::html::page`]): the headline, and a sortable table
+/// whose regressed and changed rows are red, improved ones green.
+pub fn html(c: &Comparison, title: &str) -> String {
+    use crate::chart::render::xml_escape;
+    let (reg, _, _) = c.counts();
+    let reg = reg + c.changed();
+    let mut b = format!(
+        "<header>\n<h1>{}</h1>\n<p class=\"lead\">{}</p>\n</header>\n",
+        xml_escape(title),
+        xml_escape(&headline(c))
+    );
+    let _ = writeln!(
+        b,
+        "<h2>{}</h2>",
+        if reg == 0 {
+            "No regression".to_string()
+        } else {
+            format!("{reg} regression{}", if reg == 1 { "" } else { "s" })
+        }
+    );
+    b += "<div class=\"scroll\">\n<table class=\"grid\">\n<thead><tr><th>cell</th><th class=\"num\">baseline</th><th class=\"num\">current</th><th class=\"num\">change</th><th class=\"num\">p (any change)</th><th class=\"num\">p (beyond threshold)</th><th>verdict</th></tr></thead>\n<tbody>\n";
+    for x in ordered(c) {
+        let [base, cur, change, p, beyond] = figures(c, x);
+        let (class, word) = match x.verdict {
+            Verdict::Regressed => ("regressed", "regressed"),
+            Verdict::Improved => ("improved", "improved"),
+            Verdict::NonSignificant => ("same", "no significant change"),
+            Verdict::Changed => ("changed", "answer changed (checksums differ; not timed)"),
+        };
+        let _ = writeln!(
+            b,
+            "<tr class=\"{class}\"><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{word}</td></tr>",
+            xml_escape(&x.cell),
+            xml_escape(&base),
+            xml_escape(&cur),
+            xml_escape(&change),
+            xml_escape(&p),
+            xml_escape(&beyond),
+        );
+    }
+    b += "</tbody>\n</table>\n</div>\n";
+    let mut notes = String::new();
+    tail(c, &mut notes, "");
+    if !notes.is_empty() {
+        b += "<ul>\n";
+        for line in notes.lines() {
+            let _ = writeln!(b, "<li>{}</li>", xml_escape(line));
+        }
+        b += "</ul>\n";
+    }
+    super::html::page(title, &b)
 }
 
 /// JSON.

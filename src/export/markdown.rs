@@ -2,6 +2,7 @@
 //! the scaling analytics, in Markdown that reads well on a code host.
 
 use super::fmt_duration;
+use super::grid::Grid;
 use crate::analysis::Analysis;
 use crate::format::run_names;
 use crate::result::RunResults;
@@ -9,9 +10,10 @@ use crate::workload::{Column, WorkloadKind};
 use std::fmt::Write;
 use std::path::PathBuf;
 
-fn machine_rows(r: &RunResults) -> String {
+/// The machine and how the run was made, as (what, value) rows.
+pub fn machine_rows(r: &RunResults) -> Grid {
     let m = &r.machine;
-    let mut s = String::from("| | |\n|---|---|\n");
+    let mut g = Grid::new(&[("", false), ("", false)]);
     let rows = [
         ("host", m.hostname.clone()),
         ("cpu", m.cpu_brand.clone()),
@@ -58,47 +60,73 @@ fn machine_rows(r: &RunResults) -> String {
         ),
     ];
     for (k, v) in rows {
-        let _ = writeln!(s, "| {k} | {} |", v.replace('|', "\\|"));
+        g.push(vec![k.to_string(), v]);
     }
-    s
+    g
 }
 
 /// tcp-echo's own table: throughput, latency and the server's CPU per design and connections.
-fn net_table(r: &RunResults, workload: WorkloadKind) -> String {
-    let mut s = String::from(
-        "| server | connections | round trips/s | p50 | p99 | p99.9 | server CPU / round trip | server context switches (vol. / invol.) | client CPU per batch |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-    );
+fn net_table(r: &RunResults, workload: WorkloadKind) -> Grid {
+    let mut g = Grid::new(&[
+        ("server", false),
+        ("connections", true),
+        ("round trips/s", true),
+        ("p50", true),
+        ("p99", true),
+        ("p99.9", true),
+        ("server CPU / round trip", true),
+        ("server context switches (vol. / invol.)", true),
+        ("client CPU per batch", true),
+    ]);
     for c in r.cells.iter().filter(|c| c.workload == workload) {
         let Some(n) = &c.net else { continue };
-        let _ = writeln!(
-            s,
-            "| {} | {} | {:.0} ({:.0} – {:.0}) | {} | {} | {} | {} | {} / {} | {} |",
-            c.model,
-            c.workers,
-            n.round_trips_per_s,
-            n.round_trips_per_s_ci95[0],
-            n.round_trips_per_s_ci95[1],
+        g.push(vec![
+            c.model.to_string(),
+            c.workers.to_string(),
+            format!(
+                "{:.0} ({:.0} – {:.0})",
+                n.round_trips_per_s, n.round_trips_per_s_ci95[0], n.round_trips_per_s_ci95[1]
+            ),
             fmt_duration(n.latency_p50_s),
             fmt_duration(n.latency_p99_s),
             fmt_duration(n.latency_p999_s),
             n.server_cpu_per_round_trip_s
                 .map_or("-".into(), fmt_duration),
-            n.server_voluntary_cs.map_or("-".into(), |v| v.to_string()),
-            n.server_involuntary_cs
-                .map_or("-".into(), |v| v.to_string()),
+            format!(
+                "{} / {}",
+                n.server_voluntary_cs.map_or("-".into(), |v| v.to_string()),
+                n.server_involuntary_cs
+                    .map_or("-".into(), |v| v.to_string())
+            ),
             fmt_duration(c.cpu_time_s),
-        );
+        ]);
     }
-    s
+    g
 }
 
-fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
+/// A workload's results: one row per cell.
+pub fn results_table(r: &RunResults, workload: WorkloadKind) -> Grid {
     if workload.over_network() {
         return net_table(r, workload);
     }
-    let mut s = String::from(
-        "| model | N | median | 95% CI of median | speedup [paired CI] | efficiency | ideal | CPU time | start-up |\n|---|---:|---:|---|---:|---:|---:|---:|---:|\n",
-    );
+    let level = r
+        .cells
+        .iter()
+        .find(|c| c.workload == workload)
+        .map_or(0.95, |c| c.ci_level);
+    let ci_head = format!("{:.1}% CI of median", level * 100.0);
+    let mut g = Grid::new(&[
+        ("model", false),
+        ("N", true),
+        ("median", true),
+        (&ci_head, false),
+        ("speedup [paired CI]", true),
+        ("efficiency", true),
+        ("ideal", true),
+        ("CPU time", true),
+        ("peak RSS", true),
+        ("start-up", true),
+    ]);
     for c in r.cells.iter().filter(|c| c.workload == workload) {
         let ideal = match c.params.reading().column() {
             Column::IdealTime => c.ideal_s.map(fmt_duration),
@@ -106,14 +134,15 @@ fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
             Column::PerTask => Some(format!("{} / task", fmt_duration(c.per_task_s))),
             Column::Network => None,
         };
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} – {} | {} | {} | {} | {} | {} |",
-            c.model,
-            c.workers,
+        g.push(vec![
+            c.model.to_string(),
+            c.workers.to_string(),
             fmt_duration(c.median_s),
-            fmt_duration(c.median_ci_s[0]),
-            fmt_duration(c.median_ci_s[1]),
+            format!(
+                "{} – {}",
+                fmt_duration(c.median_ci_s[0]),
+                fmt_duration(c.median_ci_s[1])
+            ),
             c.speedup
                 .filter(|_| workload.has_speedup())
                 .map_or("-".into(), |v| match c.speedup_ci {
@@ -125,16 +154,23 @@ fn results_table(r: &RunResults, workload: WorkloadKind) -> String {
                 .map_or("-".into(), |v| format!("{:.0}%", v * 100.0)),
             ideal.unwrap_or_else(|| "-".into()),
             fmt_duration(c.cpu_time_s),
+            crate::format::fmt_rss(c),
             c.startup_s.map_or("-".into(), fmt_duration),
-        );
+        ]);
     }
-    s
+    g
 }
 
-fn analytics_table(a: &Analysis) -> String {
-    let mut s = String::from(
-        "| workload | model | Amdahl serial fraction [95% CI] | peak speedup | more workers stop helping after | Karp–Flatt e(N) |\n|---|---|---|---:|---:|---|\n",
-    );
+/// The scaling analytics: Amdahl's fit, the peak and where more workers stop helping.
+pub fn analytics_table(a: &Analysis) -> Grid {
+    let mut g = Grid::new(&[
+        ("workload", false),
+        ("model", false),
+        ("Amdahl serial fraction [95% CI]", false),
+        ("peak speedup", true),
+        ("more workers stop helping after", true),
+        ("Karp–Flatt e(N)", false),
+    ]);
     for m in &a.scaling {
         let amdahl = m.amdahl.map_or("-".into(), |f| {
             let ci = f.ci95.map_or("single point".into(), |[lo, hi]| {
@@ -147,22 +183,20 @@ fn analytics_table(a: &Analysis) -> String {
             .iter()
             .map(|(n, e)| format!("{n}: {e:.3}"))
             .collect();
-        let _ = writeln!(
-            s,
-            "| {} | {} | {amdahl} | {:.2}× at {} | {} | {} |",
-            m.workload,
-            m.model,
-            m.peak_speedup,
-            m.peak_workers,
-            m.saturation_workers,
+        g.push(vec![
+            m.workload.to_string(),
+            m.model.to_string(),
+            amdahl,
+            format!("{:.2}× at {}", m.peak_speedup, m.peak_workers),
+            m.saturation_workers.to_string(),
             if kf.is_empty() {
                 "-".into()
             } else {
                 kf.join(", ")
-            }
-        );
+            },
+        ]);
     }
-    s
+    g
 }
 
 /// The Markdown summary of `runs`, embedding `images` (file names in the same folder).
@@ -176,7 +210,7 @@ pub fn summary(
     let mut s = String::new();
     if let [r] = runs {
         let _ = writeln!(s, "# parbench report: {}\n", names[0]);
-        s += &machine_rows(r);
+        s += &machine_rows(r).markdown();
     } else {
         let _ = writeln!(s, "# parbench report: {} machines\n", runs.len());
     }
@@ -193,7 +227,7 @@ pub fn summary(
     for ((r, a), name) in runs.iter().zip(analyses).zip(&names) {
         if runs.len() > 1 {
             let _ = writeln!(s, "## {name}\n");
-            s += &machine_rows(r);
+            s += &machine_rows(r).markdown();
             s.push('\n');
         }
         let _ = writeln!(
@@ -216,7 +250,7 @@ pub fn summary(
         }
         let r = &runs[0];
         for w in r.workloads() {
-            let _ = writeln!(s, "## Results: {w}\n\n{}", results_table(r, w));
+            let _ = writeln!(s, "## Results: {w}\n\n{}", results_table(r, w).markdown());
         }
     } else {
         for img in images {
@@ -224,17 +258,28 @@ pub fn summary(
         }
     }
     for (a, name) in analyses.iter().zip(&names) {
-        let _ = writeln!(s, "## Scaling analytics ({name})\n\n{}", analytics_table(a));
+        let _ = writeln!(
+            s,
+            "## Scaling analytics ({name})\n\n{}",
+            analytics_table(a).markdown()
+        );
         if let Some(t) = usl_table(a) {
-            let _ = writeln!(s, "## Universal Scalability Law ({name})\n\n{t}");
+            let _ = writeln!(
+                s,
+                "## Universal Scalability Law ({name})\n\n{USL_FORMULA}\n\n{}",
+                t.markdown()
+            );
         }
     }
     s
 }
 
+/// What the Universal Scalability Law table holds.
+pub const USL_FORMULA: &str = "X(N) = λN / (1 + σ(N−1) + κN(N−1)), fitted by least squares to every sample's tasks per second.";
+
 /// Every fit of the law, where a model has enough worker counts: σ and κ with their 95%
 /// intervals, λ, the peak and what limits.
-fn usl_table(a: &Analysis) -> Option<String> {
+pub fn usl_table(a: &Analysis) -> Option<Grid> {
     let fits: Vec<_> = a
         .scaling
         .iter()
@@ -243,26 +288,33 @@ fn usl_table(a: &Analysis) -> Option<String> {
     if fits.is_empty() {
         return None;
     }
-    let mut s = String::from(
-        "X(N) = λN / (1 + σ(N−1) + κN(N−1)), fitted by least squares to every sample's tasks per second.\n\n| workload | model | σ (contention) [95% CI] | κ (coherency) [95% CI] | λ (tasks/s at N = 1) | peak N* | X(N*) | limit |\n|---|---|---|---|---:|---:|---:|---|\n",
-    );
+    let mut g = Grid::new(&[
+        ("workload", false),
+        ("model", false),
+        ("σ (contention) [95% CI]", true),
+        ("κ (coherency) [95% CI]", true),
+        ("λ (tasks/s at N = 1)", true),
+        ("peak N*", true),
+        ("X(N*)", true),
+        ("limit", false),
+    ]);
     for (m, f) in fits {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {:.4} [{:.4} – {:.4}] | {:.2e} [{:.2e} – {:.2e}] | {:.1} | {} | {} | {} |",
-            m.workload,
-            m.model,
-            f.sigma,
-            f.sigma_ci95[0],
-            f.sigma_ci95[1],
-            f.kappa,
-            f.kappa_ci95[0],
-            f.kappa_ci95[1],
-            f.lambda,
+        g.push(vec![
+            m.workload.to_string(),
+            m.model.to_string(),
+            format!(
+                "{:.4} [{:.4} – {:.4}]",
+                f.sigma, f.sigma_ci95[0], f.sigma_ci95[1]
+            ),
+            format!(
+                "{:.2e} [{:.2e} – {:.2e}]",
+                f.kappa, f.kappa_ci95[0], f.kappa_ci95[1]
+            ),
+            format!("{:.1}", f.lambda),
             f.peak_n.map_or("-".into(), |n| format!("{n:.1}")),
             f.peak_throughput.map_or("-".into(), |x| format!("{x:.1}")),
-            f.limit,
-        );
+            f.limit.to_string(),
+        ]);
     }
-    Some(s)
+    Some(g)
 }

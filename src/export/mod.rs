@@ -2,6 +2,8 @@
 //! they never measure and never touch the disk.
 
 pub mod compare;
+pub mod grid;
+pub mod html;
 pub mod markdown;
 pub mod services;
 pub mod table;

@@ -103,15 +103,6 @@ fn csv(r: &RunResults) -> String {
     out
 }
 
-/// "7.6 MiB", and a child's where tasks ran in other processes: "7.6 MiB, child 1.9 MiB".
-fn rss(c: &crate::result::CellResult) -> String {
-    let mib = |kib: u64| format!("{:.1} MiB", kib as f64 / 1024.0);
-    match c.child_peak_rss_kib {
-        Some(k) => format!("{}, child {}", mib(c.peak_rss_kib), mib(k)),
-        None => mib(c.peak_rss_kib),
-    }
-}
-
 /// The run as a Markdown table, times with units as hyperfine prints them: "Mean ± σ" there,
 /// "median [CI]" here.
 fn markdown(r: &RunResults) -> String {
@@ -138,7 +129,7 @@ fn markdown(r: &RunResults) -> String {
                 .filter(|_| c.workload.has_speedup())
                 .map_or("-".into(), |e| format!("{:.0}%", e * 100.0)),
             fmt_duration(c.cpu_time_s),
-            rss(c),
+            crate::format::fmt_rss(c),
         );
     }
     out
