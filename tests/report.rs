@@ -197,9 +197,11 @@ fn assert_self_contained(html: &str) -> scraper::Html {
     let doc = scraper::Html::parse_document(html);
     assert!(doc.errors.is_empty(), "HTML parse errors: {:?}", doc.errors);
     let sel = |s: &str| scraper::Selector::parse(s).unwrap();
-    for e in doc.select(&sel("[src]")) {
-        panic!("an external source: {:?}", e.value());
-    }
+    let sources: Vec<_> = doc
+        .select(&sel("[src]"))
+        .map(|e| e.value().clone())
+        .collect();
+    assert!(sources.is_empty(), "external sources: {sources:?}");
     for e in doc.select(&sel("[href]")) {
         let href = e.value().attr("href").unwrap();
         assert!(href.starts_with('#'), "a link out of the page: {href}");

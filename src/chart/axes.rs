@@ -123,6 +123,7 @@ mod tests {
                     .iter()
                     .map(|&(x, y)| Point { x, y, range: None })
                     .collect(),
+                tips: Vec::new(),
             }],
         }
     }
