@@ -154,6 +154,8 @@ pub enum Verdict {
         /// The machine's physical cores (logical where unknown) and logical cores, for saying
         /// where a worker count stands.
         cores: (usize, usize),
+        /// What its batches lost, where they lose updates (`contention --sync racy`).
+        lost: Option<Lost>,
     },
     /// `tcp-echo`: the design that serves the most, and who spends the least server CPU.
     Echo {
@@ -176,6 +178,49 @@ impl Verdict {
             | Verdict::Echo { workload, .. } => *workload,
         }
     }
+}
+
+/// The updates a workload's batches lost, over its cells (`contention --sync racy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lost {
+    /// The most any cell with one worker lost (its median batch).
+    pub at_one: u64,
+    /// The least and the most a cell with N ≥ 2 lost (median batches).
+    pub range: (u64, u64),
+    /// Cells with N ≥ 2, and how many of them lost updates in every batch.
+    pub cells: (usize, usize),
+    /// Updates per batch.
+    pub of: u64,
+}
+
+/// What the cells of `workload` lost, if they lose updates.
+fn lost(r: &RunResults, workload: WorkloadKind) -> Option<Lost> {
+    let cells: Vec<(usize, crate::result::LostUpdates)> = r
+        .cells
+        .iter()
+        .filter(|c| c.workload == workload)
+        .filter_map(|c| c.lost_updates.map(|l| (c.workers, l)))
+        .collect();
+    let of = cells.first()?.1.of;
+    let many: Vec<_> = cells
+        .iter()
+        .filter(|(n, _)| *n >= 2)
+        .map(|(_, l)| *l)
+        .collect();
+    Some(Lost {
+        at_one: cells
+            .iter()
+            .filter(|(n, _)| *n < 2)
+            .map(|(_, l)| l.median)
+            .max()
+            .unwrap_or(0),
+        range: (
+            many.iter().map(|l| l.median).min().unwrap_or(0),
+            many.iter().map(|l| l.median).max().unwrap_or(0),
+        ),
+        cells: (many.len(), many.iter().filter(|l| l.min > 0).count()),
+        of,
+    })
 }
 
 /// Everything the analytics say about one run.
@@ -309,6 +354,7 @@ fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> 
                     .find(|c| c.key() == key)
                     .and_then(|c| c.ideal_speedup),
                 cores: (m.physical_cores.unwrap_or(m.logical_cores), m.logical_cores),
+                lost: lost(r, workload),
             })
         }
     }

@@ -99,6 +99,13 @@ pub struct RunArgs {
     /// Bytes per tcp-echo message.
     #[arg(long)]
     pub message_bytes: Option<u64>,
+    /// How contention's tasks synchronise their updates of the shared counter: mutex,
+    /// parking-lot, rwlock, atomic, sharded, or racy (none: loses updates).
+    #[arg(long)]
+    pub sync: Option<parbench::workload::contention::Sync>,
+    /// Updates of contention's shared counter per task.
+    #[arg(long)]
+    pub updates: Option<u64>,
     /// Sample until every cell's median interval (and speedup interval) is within this
     /// fraction of its value: "3%" or 0.03. --samples is then the minimum.
     #[arg(long, value_parser = parse_fraction)]

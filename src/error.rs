@@ -105,6 +105,10 @@ pub enum Error {
         /// What happened, naming the command.
         message: String,
     },
+    /// What a batch left in shared state is wrong (a shared counter that lost updates under a
+    /// primitive that must not lose any).
+    #[error("{0}")]
+    WrongAnswer(String),
     /// A file that must not be replaced without `--force` exists.
     #[error("{} exists; pass --force to replace it", path.display())]
     Exists {

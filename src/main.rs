@@ -138,6 +138,8 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         on_error: args.on_error,
         stack_size: args.stack_size,
         message_bytes: args.message_bytes,
+        sync: args.sync,
+        updates: args.updates,
         precision: args.precision,
         time_budget_s: args.time_budget,
         force: args.force,

@@ -46,23 +46,15 @@ pub fn synthetic_run_scaled(
             base * 1.02
         } * scale(cell.workload.spec.kind().name(), cell.model, cell.workers);
         raw.push(RawCell {
-            params: cell.workload.spec,
-            model: cell.model,
-            workers: cell.workers,
-            tasks: cell.workload.tasks,
             samples_s: (0..5).map(|i| t * (1.0 + 0.01 * i as f64)).collect(),
             rounds: (0..5).collect(),
             cpu_s: vec![t; 5],
             voluntary_cs: vec![1; 5],
             involuntary_cs: vec![1; 5],
             peak_rss_kib: 1,
-            child_peak_rss_kib: None,
-            startup_s: None,
             expected_checksum: 7,
             checksum: 7,
-            checksum_ok: true,
-            planned_samples: 5,
-            net: None,
+            ..RawCell::empty(&cell, 5)
         });
     }
     RunResults {

@@ -61,6 +61,11 @@ fn tiny(kind: WorkloadKind) -> Option<(WorkloadSpec, u64)> {
         )),
         // Round trips to the echo-server designs: tests/net.rs.
         WorkloadKind::TcpEcho => None,
+        WorkloadKind::Contention => Some((
+            parbench::workload::Contention::new(parbench::workload::contention::Sync::Mutex, 500)
+                .into(),
+            6,
+        )),
         // Users' workloads: tests/harness.rs.
         WorkloadKind::User(_) => None,
     }
@@ -83,6 +88,10 @@ fn every_model_runs_every_workload_with_the_sequential_checksum() {
             if model.is_python() && spec.workload().python().is_none() {
                 continue;
             }
+            // Tasks that share memory run in this process only (the runner skips the others).
+            if model.uses_processes() && spec.workload().shares_memory() {
+                continue;
+            }
             let expected = model.reference_checksum(&spec, tasks).unwrap();
             if kind == WorkloadKind::Cpu {
                 assert_eq!(expected == reference, !model.is_python(), "{model}");
@@ -91,8 +100,14 @@ fn every_model_runs_every_workload_with_the_sequential_checksum() {
                 let mut ex = model.start(workers, &ctx()).unwrap();
                 // Twice: a pool's second batch runs on the workers the first left.
                 for _ in 0..2 {
+                    spec.workload().prepare().unwrap();
                     let out = ex.run_batch(&spec, tasks).unwrap();
                     assert_eq!(out.checksum, expected, "{kind}/{model} N={workers}");
+                    assert_eq!(
+                        spec.workload().verify_batch(tasks),
+                        Ok(None),
+                        "{kind}/{model} N={workers}"
+                    );
                 }
                 if model.is_baseline() {
                     break;

@@ -127,6 +127,14 @@ pub fn results_table(r: &RunResults, workload: WorkloadKind) -> Grid {
         ("peak RSS", true),
         ("start-up", true),
     ]);
+    let lost = r
+        .cells
+        .iter()
+        .any(|c| c.workload == workload && c.lost_updates.is_some());
+    if lost {
+        g.head.push("lost updates (median [min – max] of)".into());
+        g.numeric.push(true);
+    }
     for c in r.cells.iter().filter(|c| c.workload == workload) {
         let ideal = match c.params.reading().column() {
             Column::IdealTime => c.ideal_s.map(fmt_duration),
@@ -134,7 +142,7 @@ pub fn results_table(r: &RunResults, workload: WorkloadKind) -> Grid {
             Column::PerTask => Some(format!("{} / task", fmt_duration(c.per_task_s))),
             Column::Network => None,
         };
-        g.push(vec![
+        let mut row = vec![
             c.model.to_string(),
             c.workers.to_string(),
             fmt_duration(c.median_s),
@@ -156,7 +164,13 @@ pub fn results_table(r: &RunResults, workload: WorkloadKind) -> Grid {
             fmt_duration(c.cpu_time_s),
             crate::format::fmt_rss(c),
             c.startup_s.map_or("-".into(), fmt_duration),
-        ]);
+        ];
+        if lost {
+            row.push(c.lost_updates.map_or("-".into(), |l| {
+                format!("{} [{} – {}] of {}", l.median, l.min, l.max, l.of)
+            }));
+        }
+        g.push(row);
     }
     g
 }

@@ -46,6 +46,13 @@ fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map_or("-".into(), f)
 }
 
+/// "  lost 1234 of 32000 updates (median)", for a cell whose batches lost updates (`racy`).
+fn lost_words(c: &CellResult) -> String {
+    c.lost_updates.map_or(String::new(), |l| {
+        format!("  lost {} of {} updates (median)", l.median, l.of)
+    })
+}
+
 /// One table per workload.
 pub fn results_table(r: &RunResults) -> String {
     let mut out = String::new();
@@ -75,7 +82,14 @@ pub fn results_table(r: &RunResults) -> String {
         let _ = writeln!(
             out,
             "{:<15} {:>5} {:>10}  {:<23} {:>8} {:>6} {extra} {:>10} {:>10}",
-            "model", "N", "median", "95% CI", "speedup", "eff.", "cpu time", "start-up"
+            "model",
+            "N",
+            "median",
+            format!("{:.1}% CI", first.ci_level * 100.0),
+            "speedup",
+            "eff.",
+            "cpu time",
+            "start-up"
         );
         for c in cells {
             let ci = format!(
@@ -123,10 +137,10 @@ pub fn results_table(r: &RunResults) -> String {
                 fmt_duration(c.cpu_time_s),
                 opt(c.startup_s, fmt_duration),
                 if c.checksum_ok {
-                    ""
+                    String::new()
                 } else {
-                    "  CHECKSUM MISMATCH"
-                }
+                    "  CHECKSUM MISMATCH".into()
+                } + &lost_words(c)
             );
         }
         if first.speedup_baseline.as_deref() == Some("ideal-sequential") {

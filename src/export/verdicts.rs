@@ -47,6 +47,21 @@ fn usl_words(f: &crate::usl::UslFit) -> String {
     )
 }
 
+/// " Unsynchronised, it lost updates in every batch of all 8 cells with N ≥ 2: from 120 to 3400
+/// of 32000 per batch (medians); 0 with one worker."
+fn lost_words(l: crate::analysis::Lost) -> String {
+    let (n, every) = l.cells;
+    let which = if every == n {
+        format!("in every batch of all {n} cells with N ≥ 2")
+    } else {
+        format!("in every batch of {every} of the {n} cells with N ≥ 2")
+    };
+    format!(
+        " Unsynchronised, it lost updates {which}: from {} to {} of {} per batch (medians); {} with one worker.",
+        l.range.0, l.range.1, l.of, l.at_one
+    )
+}
+
 /// " (= the 2 cores)": where a worker count stands against the machine's cores.
 fn core_note(n: usize, (physical, logical): (usize, usize)) -> String {
     if n == physical && n == logical {
@@ -81,6 +96,7 @@ pub fn sentence(v: &Verdict) -> String {
             best,
             ideal_speedup,
             cores,
+            lost,
         } => {
             let ideal =
                 ideal_speedup.map_or(String::new(), |i| format!(" against an ideal of {i:.2}×"));
@@ -109,7 +125,8 @@ pub fn sentence(v: &Verdict) -> String {
                 .reading()
                 .advice(best.saturation_workers)
                 .map_or(String::new(), |a| format!(" {a}"));
-            sentence + &advice + &usl
+            let lost = lost.map_or(String::new(), lost_words);
+            sentence + &advice + &lost + &usl
         }
         Verdict::Echo {
             fastest, frugal, ..

@@ -112,6 +112,37 @@ fn drop_unavailable(config: &mut RunConfig) -> Vec<String> {
         all.dedup();
         all
     };
+    // Tasks that share a counter in memory cannot run in other processes.
+    let mut per_workload = config.per_workload.clone();
+    for w in &config.workloads {
+        if !w.spec.workload().shares_memory() {
+            continue;
+        }
+        let (models, _) = config.models_and_workers(w.spec.kind());
+        let (keep, drop): (Vec<ModelKind>, Vec<ModelKind>) =
+            models.iter().partition(|m| !m.uses_processes());
+        if drop.is_empty() {
+            continue;
+        }
+        let names: Vec<&str> = drop.iter().map(|m| m.name()).collect();
+        notes.push(format!(
+            "skipping {} for {}: its tasks share state in this process's memory, which other processes cannot reach",
+            names.join(", "),
+            w.spec.kind()
+        ));
+        match per_workload
+            .iter_mut()
+            .find(|o| o.workload == w.spec.kind())
+        {
+            Some(o) => o.models = Some(keep),
+            None => per_workload.push(crate::plan::WorkloadOverride {
+                workload: w.spec.kind(),
+                models: Some(keep),
+                workers: None,
+            }),
+        }
+    }
+    config.per_workload = per_workload;
     for m in wanted {
         if let Err(why) = m.available() {
             notes.push(format!("skipping {m}: {why}"));
@@ -693,6 +724,13 @@ fn measure_all(
                 };
                 // A user's task that panicked returned a checksum of its own: say what it was.
                 no_panic()?;
+                // What the batch left in shared state: exact, or (racy) updates lost.
+                let lost = cell
+                    .workload
+                    .spec
+                    .workload()
+                    .verify_batch(cell.workload.tasks)
+                    .map_err(Error::WrongAnswer)?;
                 if m.checksum != raw[i].expected_checksum {
                     raw[i].checksum = m.checksum;
                     raw[i].checksum_ok = false;
@@ -704,9 +742,9 @@ fn measure_all(
                         got: m.checksum,
                     });
                 }
-                Ok(m)
+                Ok((m, lost))
             });
-            let m = match outcome {
+            let (m, lost) = match outcome {
                 Ok(m) => m,
                 Err(e) => {
                     // The executor may hold dead or hung workers: drop it (killing and reaping
@@ -732,6 +770,10 @@ fn measure_all(
             let r = &mut raw[i];
             r.checksum = m.checksum;
             if round >= config.warmup {
+                if let Some([lost, of]) = lost {
+                    r.lost_updates.push(lost);
+                    r.updates_per_batch = of;
+                }
                 r.samples_s.push(m.wall_s);
                 r.rounds.push((round - config.warmup) as u32);
                 r.cpu_s.push(m.usage.cpu_s);

@@ -47,6 +47,10 @@ pub struct Overrides {
     pub stack_size: Option<usize>,
     /// `--message-bytes` (tcp-echo).
     pub message_bytes: Option<u64>,
+    /// `--sync` (contention).
+    pub sync: Option<crate::workload::contention::Sync>,
+    /// `--updates` (contention).
+    pub updates: Option<u64>,
     /// `--precision`.
     pub precision: Option<f64>,
     /// `--time-budget`, seconds.
@@ -178,6 +182,8 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
         cpu_ms: o.cpu_ms,
         io_ms: o.io_ms,
         message_bytes: o.message_bytes,
+        sync: o.sync,
+        updates: o.updates,
     };
     for w in &mut c.workloads {
         if let Some(t) = o.tasks {

@@ -2,7 +2,7 @@
 //! ([`derive`]): summaries, speedup and efficiency with their intervals, ideal times, and the one
 //! rule for what a speedup is measured against ([`speedup_baseline`]). Pure: no IO, no clocks.
 
-use super::{CellResult, NetMetrics};
+use super::{CellResult, LostUpdates, NetMetrics};
 use crate::model::ModelKind;
 use crate::plan::{CellKey, CellSpec};
 use crate::stats::summarize;
@@ -159,6 +159,10 @@ pub struct RawCell {
     pub planned_samples: usize,
     /// `tcp-echo` measurements.
     pub net: Option<NetRaw>,
+    /// Updates lost per recorded batch (`contention --sync racy`).
+    pub lost_updates: Vec<u64>,
+    /// The updates a batch makes, where some may be lost.
+    pub updates_per_batch: u64,
 }
 
 impl RawCell {
@@ -182,6 +186,8 @@ impl RawCell {
             checksum_ok: true,
             planned_samples: planned,
             net: None,
+            lost_updates: Vec::new(),
+            updates_per_batch: 0,
         }
     }
 
@@ -273,6 +279,16 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
                 ideal_s,
                 overhead_s: ideal_s.map(|i| s.median - i),
                 precision_met: None,
+                lost_updates: (!c.lost_updates.is_empty()).then(|| {
+                    let mut v = c.lost_updates.clone();
+                    v.sort_unstable();
+                    LostUpdates {
+                        median: median_u64(&v),
+                        min: v[0],
+                        max: v[v.len() - 1],
+                        of: c.updates_per_batch,
+                    }
+                }),
                 net: c.net.as_ref().map(|n| {
                     let q = |p: f64| n.latency_us.value_at_quantile(p) as f64 / 1e6;
                     let server_cpu =
@@ -327,6 +343,8 @@ pub(crate) mod tests {
             checksum_ok: true,
             planned_samples: 3,
             net: None,
+            lost_updates: Vec::new(),
+            updates_per_batch: 0,
         }
     }
 

@@ -161,9 +161,25 @@ pub struct CellResult {
     /// the run had none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision_met: Option<bool>,
+    /// `contention --sync racy` only: the updates its batches lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_updates: Option<LostUpdates>,
     /// `tcp-echo` only: throughput, latency percentiles and the server's CPU.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub net: Option<NetMetrics>,
+}
+
+/// The updates of a shared counter the recorded batches of a cell lost (`--sync racy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LostUpdates {
+    /// The median batch's loss.
+    pub median: u64,
+    /// The least any batch lost.
+    pub min: u64,
+    /// The most any batch lost.
+    pub max: u64,
+    /// Updates per batch (tasks × updates per task).
+    pub of: u64,
 }
 
 /// What a `tcp-echo` cell measured beyond wall time (`workers` is the number of connections,

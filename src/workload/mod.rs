@@ -110,6 +110,21 @@ pub trait Workload {
     fn set_task_timeout(&self, timeout: std::time::Duration) {
         let _ = timeout;
     }
+
+    /// Whether the tasks of a batch share state in this process's memory (a counter): models
+    /// that run tasks in other processes cannot share it, and the runner skips them.
+    fn shares_memory(&self) -> bool {
+        false
+    }
+
+    /// Untimed, after every batch of `tasks` tasks: checks what the batch left in shared state
+    /// ([`Workload::shares_memory`]). `Err`: the answer is wrong and the cell fails;
+    /// `Ok(Some([lost, of]))`: `lost` of the batch's `of` updates lost, recorded rather than
+    /// failed (`--sync racy`, whose wrong answer is the point).
+    fn verify_batch(&self, tasks: u64) -> Result<Option<[u64; 2]>, String> {
+        let _ = tasks;
+        Ok(None)
+    }
 }
 
 /// A task's future under the async models.
@@ -132,6 +147,10 @@ pub struct Params {
     pub io_ms: Option<u64>,
     /// `--message-bytes`: bytes per echoed message.
     pub message_bytes: Option<u64>,
+    /// `--sync`: the primitive of `contention`.
+    pub sync: Option<contention::Sync>,
+    /// `--updates`: updates of the shared counter per task.
+    pub updates: Option<u64>,
 }
 
 /// One of parbench's own workloads: a [`Workload`] and its [`Reading`], with a default size.
@@ -343,6 +362,8 @@ workloads! {
     Mixed = "mixed" => mixed::Mixed,
     /// Round trips to an upper-casing TCP echo server over loopback.
     TcpEcho = "tcp-echo" => tcp_echo::TcpEcho,
+    /// Every task updates one shared counter under a lock, an atomic, shards or no sync at all.
+    Contention = "contention" => contention::Contention,
 }
 
 impl WorkloadKind {
