@@ -93,7 +93,7 @@ pub struct RunArgs {
     /// Multiply steps per cpu task.
     #[arg(long)]
     pub iterations: Option<u64>,
-    /// Sleep per io task, milliseconds.
+    /// Sleep per io task (and per semaphore task), milliseconds.
     #[arg(long)]
     pub sleep_ms: Option<u64>,
     /// Bytes per tcp-echo message.
@@ -106,6 +106,9 @@ pub struct RunArgs {
     /// Updates of contention's shared counter per task.
     #[arg(long)]
     pub updates: Option<u64>,
+    /// Permits of the semaphore workload: tasks that may sleep at once.
+    #[arg(long)]
+    pub permits: Option<u64>,
     /// Sample until every cell's median interval (and speedup interval) is within this
     /// fraction of its value: "3%" or 0.03. --samples is then the minimum.
     #[arg(long, value_parser = parse_fraction)]

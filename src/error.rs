@@ -96,10 +96,11 @@ pub enum Error {
         /// The panic's message.
         message: String,
     },
-    /// A program of a `--command` workload failed: a task (its exit status and last stderr
-    /// line, or the timeout that killed it), or its `--setup` or `--prepare`.
+    /// A task failed without panicking: a `--command` program (its exit status and last
+    /// stderr line, or the timeout that killed it), its `--setup` or `--prepare`, or a task
+    /// that waited past the task timeout for a permit or a signal.
     #[error("{what}: {message}")]
-    CommandFailed {
+    TaskFailed {
         /// "task 3", "--prepare".
         what: String,
         /// What happened, naming the command.

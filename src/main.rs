@@ -140,6 +140,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         message_bytes: args.message_bytes,
         sync: args.sync,
         updates: args.updates,
+        permits: args.permits,
         precision: args.precision,
         time_budget_s: args.time_budget,
         force: args.force,

@@ -66,6 +66,7 @@ fn tiny(kind: WorkloadKind) -> Option<(WorkloadSpec, u64)> {
                 .into(),
             6,
         )),
+        WorkloadKind::Semaphore => Some((parbench::workload::Semaphore::new(2, 2).into(), 6)),
         // Users' workloads: tests/harness.rs.
         WorkloadKind::User(_) => None,
     }
@@ -81,6 +82,8 @@ fn every_model_runs_every_workload_with_the_sequential_checksum() {
         };
         assert_eq!(spec.kind(), kind);
         let mut seq = ModelKind::Sequential.start(1, &ctx()).unwrap();
+        // Before every batch, as the runner does (workloads with shared state reset it).
+        spec.workload().prepare().unwrap();
         let reference = seq.run_batch(&spec, tasks).unwrap().checksum;
         assert_eq!(reference, spec.expected_batch_checksum(tasks), "{kind}");
         for &model in &models {

@@ -375,7 +375,7 @@ pub(crate) fn no_panic() -> Result<()> {
             task: p.task,
             message: p.message,
         }),
-        Some(p) => Err(Error::CommandFailed {
+        Some(p) => Err(Error::TaskFailed {
             what: format!("task {}", p.task),
             message: p.message,
         }),

@@ -51,6 +51,8 @@ pub struct Overrides {
     pub sync: Option<crate::workload::contention::Sync>,
     /// `--updates` (contention).
     pub updates: Option<u64>,
+    /// `--permits` (semaphore).
+    pub permits: Option<u64>,
     /// `--precision`.
     pub precision: Option<f64>,
     /// `--time-budget`, seconds.
@@ -184,6 +186,7 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
         message_bytes: o.message_bytes,
         sync: o.sync,
         updates: o.updates,
+        permits: o.permits,
     };
     for w in &mut c.workloads {
         if let Some(t) = o.tasks {

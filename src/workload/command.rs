@@ -231,7 +231,7 @@ impl CommandBody {
             }
             let fail = |message: String| {
                 self.stop_batch();
-                crate::Error::CommandFailed {
+                crate::Error::TaskFailed {
                     what: format!("task {task}"),
                     message,
                 }
@@ -258,7 +258,7 @@ impl CommandBody {
             false => ("--prepare", &self.program.prepare),
         };
         let Some(text) = text else { return Ok(()) };
-        let fail = |message: String| crate::Error::CommandFailed {
+        let fail = |message: String| crate::Error::TaskFailed {
             what: flag.to_string(),
             message,
         };

@@ -151,6 +151,8 @@ pub struct Params {
     pub sync: Option<contention::Sync>,
     /// `--updates`: updates of the shared counter per task.
     pub updates: Option<u64>,
+    /// `--permits`: permits of `semaphore`.
+    pub permits: Option<u64>,
 }
 
 /// One of parbench's own workloads: a [`Workload`] and its [`Reading`], with a default size.
@@ -364,6 +366,8 @@ workloads! {
     TcpEcho = "tcp-echo" => tcp_echo::TcpEcho,
     /// Every task updates one shared counter under a lock, an atomic, shards or no sync at all.
     Contention = "contention" => contention::Contention,
+    /// Every task holds one of `--permits` permits around a sleep.
+    Semaphore = "semaphore" => semaphore::Semaphore,
 }
 
 impl WorkloadKind {

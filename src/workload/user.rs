@@ -301,7 +301,7 @@ fn panics() -> &'static Mutex<Option<TaskPanic>> {
     &FIRST
 }
 
-fn record_failure(name: &str, task: u64, message: &str, panicked: bool) {
+pub(crate) fn record_failure(name: &str, task: u64, message: &str, panicked: bool) {
     let mut first = panics().lock().unwrap_or_else(|e| e.into_inner());
     first.get_or_insert_with(|| TaskPanic {
         workload: name.to_string(),
