@@ -157,6 +157,13 @@ pub enum Verdict {
         /// What its batches lost, where they lose updates (`contention --sync racy`).
         lost: Option<Lost>,
     },
+    /// `event`: how soon the waiters ran after the signal, per model at its largest N.
+    Wake {
+        /// The workload.
+        workload: WorkloadKind,
+        /// Per model: its largest N and the wake latencies there.
+        at: Vec<(ModelKind, usize, crate::result::WakeLatency)>,
+    },
     /// `tcp-echo`: the design that serves the most, and who spends the least server CPU.
     Echo {
         /// The workload.
@@ -174,6 +181,7 @@ impl Verdict {
     pub fn workload(&self) -> WorkloadKind {
         match self {
             Verdict::TaskCost { workload, .. }
+            | Verdict::Wake { workload, .. }
             | Verdict::Scaling { workload, .. }
             | Verdict::Echo { workload, .. } => *workload,
         }
@@ -314,6 +322,18 @@ pub fn analyse(r: &RunResults) -> Analysis {
 
 /// What a workload showed.
 fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> Option<Verdict> {
+    let mut at: Vec<(ModelKind, usize, crate::result::WakeLatency)> = Vec::new();
+    for c in r.cells.iter().filter(|c| c.workload == workload) {
+        let Some(w) = c.wake_latency else { continue };
+        match at.iter_mut().find(|(m, _, _)| *m == c.model) {
+            Some(e) if e.1 < c.workers => *e = (c.model, c.workers, w),
+            Some(_) => {}
+            None => at.push((c.model, c.workers, w)),
+        }
+    }
+    if !at.is_empty() {
+        return Some(Verdict::Wake { workload, at });
+    }
     match workload.column() {
         Column::Network => echo_verdict(r, workload),
         Column::PerTask => {

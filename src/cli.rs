@@ -109,6 +109,10 @@ pub struct RunArgs {
     /// Permits of the semaphore workload: tasks that may sleep at once.
     #[arg(long)]
     pub permits: Option<u64>,
+    /// The event workload's waiters give the signal themselves after this long without a new
+    /// arrival (a model that cannot hold every waiter at once), milliseconds.
+    #[arg(long)]
+    pub signal_after_ms: Option<u64>,
     /// Sample until every cell's median interval (and speedup interval) is within this
     /// fraction of its value: "3%" or 0.03. --samples is then the minimum.
     #[arg(long, value_parser = parse_fraction)]

@@ -141,6 +141,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         sync: args.sync,
         updates: args.updates,
         permits: args.permits,
+        signal_after_ms: args.signal_after_ms,
         precision: args.precision,
         time_budget_s: args.time_budget,
         force: args.force,

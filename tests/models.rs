@@ -67,6 +67,7 @@ fn tiny(kind: WorkloadKind) -> Option<(WorkloadSpec, u64)> {
             6,
         )),
         WorkloadKind::Semaphore => Some((parbench::workload::Semaphore::new(2, 2).into(), 6)),
+        WorkloadKind::Event => Some((parbench::workload::Event::new(20).into(), 6)),
         // Users' workloads: tests/harness.rs.
         WorkloadKind::User(_) => None,
     }
@@ -83,7 +84,7 @@ fn every_model_runs_every_workload_with_the_sequential_checksum() {
         assert_eq!(spec.kind(), kind);
         let mut seq = ModelKind::Sequential.start(1, &ctx()).unwrap();
         // Before every batch, as the runner does (workloads with shared state reset it).
-        spec.workload().prepare().unwrap();
+        spec.workload().prepare(tasks).unwrap();
         let reference = seq.run_batch(&spec, tasks).unwrap().checksum;
         assert_eq!(reference, spec.expected_batch_checksum(tasks), "{kind}");
         for &model in &models {
@@ -103,7 +104,7 @@ fn every_model_runs_every_workload_with_the_sequential_checksum() {
                 let mut ex = model.start(workers, &ctx()).unwrap();
                 // Twice: a pool's second batch runs on the workers the first left.
                 for _ in 0..2 {
-                    spec.workload().prepare().unwrap();
+                    spec.workload().prepare(tasks).unwrap();
                     let out = ex.run_batch(&spec, tasks).unwrap();
                     assert_eq!(out.checksum, expected, "{kind}/{model} N={workers}");
                     assert_eq!(

@@ -135,6 +135,15 @@ pub fn results_table(r: &RunResults, workload: WorkloadKind) -> Grid {
         g.head.push("lost updates (median [min – max] of)".into());
         g.numeric.push(true);
     }
+    let wake = r
+        .cells
+        .iter()
+        .any(|c| c.workload == workload && c.wake_latency.is_some());
+    if wake {
+        g.head
+            .push("wake after the signal: p50 / p99 / max (waiters)".into());
+        g.numeric.push(true);
+    }
     for c in r.cells.iter().filter(|c| c.workload == workload) {
         let ideal = match c.params.reading().column() {
             Column::IdealTime => c.ideal_s.map(fmt_duration),
@@ -168,6 +177,17 @@ pub fn results_table(r: &RunResults, workload: WorkloadKind) -> Grid {
         if lost {
             row.push(c.lost_updates.map_or("-".into(), |l| {
                 format!("{} [{} – {}] of {}", l.median, l.min, l.max, l.of)
+            }));
+        }
+        if wake {
+            row.push(c.wake_latency.map_or("-".into(), |w| {
+                format!(
+                    "{} / {} / {} ({})",
+                    fmt_duration(w.p50_s),
+                    fmt_duration(w.p99_s),
+                    fmt_duration(w.max_s),
+                    w.count
+                )
             }));
         }
         g.push(row);

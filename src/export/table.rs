@@ -48,9 +48,19 @@ fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
 
 /// "  lost 1234 of 32000 updates (median)", for a cell whose batches lost updates (`racy`).
 fn lost_words(c: &CellResult) -> String {
-    c.lost_updates.map_or(String::new(), |l| {
+    let mut s = c.lost_updates.map_or(String::new(), |l| {
         format!("  lost {} of {} updates (median)", l.median, l.of)
-    })
+    });
+    if let Some(w) = c.wake_latency {
+        s += &format!(
+            "  wake p50 {}, p99 {}, max {} ({} waiters)",
+            fmt_duration(w.p50_s),
+            fmt_duration(w.p99_s),
+            fmt_duration(w.max_s),
+            w.count
+        );
+    }
+    s
 }
 
 /// One table per workload.

@@ -128,6 +128,24 @@ pub fn sentence(v: &Verdict) -> String {
             let lost = lost.map_or(String::new(), lost_words);
             sentence + &advice + &lost + &usl
         }
+        Verdict::Wake { at, .. } => {
+            let parts: Vec<String> = at
+                .iter()
+                .map(|(m, n, w)| {
+                    format!(
+                        "{m} at N = {n}: p50 {}, p99 {}, max {} over {} waiters",
+                        fmt_duration(w.p50_s),
+                        fmt_duration(w.p99_s),
+                        fmt_duration(w.max_s),
+                        w.count
+                    )
+                })
+                .collect();
+            format!(
+                "Event: from the signal to each waiter running again, {}.",
+                parts.join("; ")
+            )
+        }
         Verdict::Echo {
             fastest, frugal, ..
         } => {

@@ -556,7 +556,7 @@ fn measure_all(
                 );
                 let v = w
                     .setup()
-                    .and_then(|()| w.prepare())
+                    .and_then(|()| w.prepare(c.workload.tasks))
                     .and_then(|()| {
                         c.model
                             .reference_checksum(&c.workload.spec, c.workload.tasks)
@@ -685,7 +685,7 @@ fn measure_all(
                     w.setup()?;
                     set_up[i] = true;
                 }
-                w.prepare()?;
+                w.prepare(cell.workload.tasks)?;
                 Ok(exec)
             });
             // In-process batches run on the watched thread (every workload alike, so a user's
@@ -731,6 +731,7 @@ fn measure_all(
                     .workload()
                     .verify_batch(cell.workload.tasks)
                     .map_err(Error::WrongAnswer)?;
+                let latencies = cell.workload.spec.workload().take_latencies_ns();
                 if m.checksum != raw[i].expected_checksum {
                     raw[i].checksum = m.checksum;
                     raw[i].checksum_ok = false;
@@ -742,9 +743,9 @@ fn measure_all(
                         got: m.checksum,
                     });
                 }
-                Ok((m, lost))
+                Ok((m, lost, latencies))
             });
-            let (m, lost) = match outcome {
+            let (m, lost, latencies) = match outcome {
                 Ok(m) => m,
                 Err(e) => {
                     // The executor may hold dead or hung workers: drop it (killing and reaping
@@ -773,6 +774,9 @@ fn measure_all(
                 if let Some([lost, of]) = lost {
                     r.lost_updates.push(lost);
                     r.updates_per_batch = of;
+                }
+                if let Some(ns) = latencies {
+                    r.wake_ns.extend(ns);
                 }
                 r.samples_s.push(m.wall_s);
                 r.rounds.push((round - config.warmup) as u32);

@@ -53,6 +53,8 @@ pub struct Overrides {
     pub updates: Option<u64>,
     /// `--permits` (semaphore).
     pub permits: Option<u64>,
+    /// `--signal-after-ms` (event).
+    pub signal_after_ms: Option<u64>,
     /// `--precision`.
     pub precision: Option<f64>,
     /// `--time-budget`, seconds.
@@ -187,6 +189,7 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
         sync: o.sync,
         updates: o.updates,
         permits: o.permits,
+        signal_after_ms: o.signal_after_ms,
     };
     for w in &mut c.workloads {
         if let Some(t) = o.tasks {

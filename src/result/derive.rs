@@ -2,7 +2,7 @@
 //! ([`derive`]): summaries, speedup and efficiency with their intervals, ideal times, and the one
 //! rule for what a speedup is measured against ([`speedup_baseline`]). Pure: no IO, no clocks.
 
-use super::{CellResult, LostUpdates, NetMetrics};
+use super::{CellResult, LostUpdates, NetMetrics, WakeLatency};
 use crate::model::ModelKind;
 use crate::plan::{CellKey, CellSpec};
 use crate::stats::summarize;
@@ -163,6 +163,8 @@ pub struct RawCell {
     pub lost_updates: Vec<u64>,
     /// The updates a batch makes, where some may be lost.
     pub updates_per_batch: u64,
+    /// Latencies the tasks measured themselves, every recorded batch's (`event`), ns.
+    pub wake_ns: Vec<u64>,
 }
 
 impl RawCell {
@@ -188,6 +190,7 @@ impl RawCell {
             net: None,
             lost_updates: Vec::new(),
             updates_per_batch: 0,
+            wake_ns: Vec::new(),
         }
     }
 
@@ -289,6 +292,20 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
                         of: c.updates_per_batch,
                     }
                 }),
+                wake_latency: (!c.wake_ns.is_empty()).then(|| {
+                    let mut v = c.wake_ns.clone();
+                    v.sort_unstable();
+                    let q = |p: f64| {
+                        let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
+                        v[i] as f64 / 1e9
+                    };
+                    WakeLatency {
+                        count: v.len() as u64,
+                        p50_s: q(0.5),
+                        p99_s: q(0.99),
+                        max_s: v[v.len() - 1] as f64 / 1e9,
+                    }
+                }),
                 net: c.net.as_ref().map(|n| {
                     let q = |p: f64| n.latency_us.value_at_quantile(p) as f64 / 1e6;
                     let server_cpu =
@@ -345,6 +362,7 @@ pub(crate) mod tests {
             net: None,
             lost_updates: Vec::new(),
             updates_per_batch: 0,
+            wake_ns: Vec::new(),
         }
     }
 

@@ -164,9 +164,26 @@ pub struct CellResult {
     /// `contention --sync racy` only: the updates its batches lost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lost_updates: Option<LostUpdates>,
+    /// `event` only: how long its waiters took to run after the signal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wake_latency: Option<WakeLatency>,
     /// `tcp-echo` only: throughput, latency percentiles and the server's CPU.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub net: Option<NetMetrics>,
+}
+
+/// How long the waiters of a cell took to run again after their signal (`event`), over every
+/// recorded batch: nearest-rank percentiles.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WakeLatency {
+    /// Waiters timed.
+    pub count: u64,
+    /// Median, seconds.
+    pub p50_s: f64,
+    /// 99th percentile, seconds.
+    pub p99_s: f64,
+    /// Slowest, seconds.
+    pub max_s: f64,
 }
 
 /// The updates of a shared counter the recorded batches of a cell lost (`--sync racy`).

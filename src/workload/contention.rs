@@ -243,7 +243,7 @@ impl Workload for Contention {
         true
     }
 
-    fn prepare(&self) -> crate::Result<()> {
+    fn prepare(&self, _tasks: u64) -> crate::Result<()> {
         self.reset();
         Ok(())
     }
@@ -309,7 +309,7 @@ mod tests {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
     fn batch(w: Contention, tasks: u64, threads: usize) -> Result<Option<[u64; 2]>, String> {
-        w.prepare().unwrap();
+        w.prepare(8).unwrap();
         let next = AtomicU64::new(0);
         std::thread::scope(|s| {
             for _ in 0..threads {
@@ -353,7 +353,7 @@ mod tests {
     fn a_counter_left_wrong_fails_naming_the_primitive() {
         let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let w = Contention::new(Sync::Atomic, 10);
-        w.prepare().unwrap();
+        w.prepare(8).unwrap();
         w.run_task(0);
         let e = w.verify_batch(2).unwrap_err();
         assert!(e.contains("--sync atomic ended at 10, not 20: 10 updates lost"), "{e}");

@@ -100,8 +100,10 @@ pub trait Workload {
         Ok(())
     }
 
-    /// Untimed, before every batch (`--prepare`).
-    fn prepare(&self) -> crate::Result<()> {
+    /// Untimed, before every batch of `tasks` tasks: a command's `--prepare`; state the tasks
+    /// share, reset.
+    fn prepare(&self, tasks: u64) -> crate::Result<()> {
+        let _ = tasks;
         Ok(())
     }
 
@@ -124,6 +126,12 @@ pub trait Workload {
     fn verify_batch(&self, tasks: u64) -> Result<Option<[u64; 2]>, String> {
         let _ = tasks;
         Ok(None)
+    }
+
+    /// Untimed, after every batch: latencies its tasks measured themselves, nanoseconds (the
+    /// wake latencies of `event`'s waiters); `None` for workloads that measure none.
+    fn take_latencies_ns(&self) -> Option<Vec<u64>> {
+        None
     }
 }
 
@@ -153,6 +161,8 @@ pub struct Params {
     pub updates: Option<u64>,
     /// `--permits`: permits of `semaphore`.
     pub permits: Option<u64>,
+    /// `--signal-after-ms`: how long `event`'s waiters wait for another arrival.
+    pub signal_after_ms: Option<u64>,
 }
 
 /// One of parbench's own workloads: a [`Workload`] and its [`Reading`], with a default size.
@@ -368,6 +378,8 @@ workloads! {
     Contention = "contention" => contention::Contention,
     /// Every task holds one of `--permits` permits around a sleep.
     Semaphore = "semaphore" => semaphore::Semaphore,
+    /// Waiters released together by one signal: the wake latency.
+    Event = "event" => event::Event,
 }
 
 impl WorkloadKind {

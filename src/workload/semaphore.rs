@@ -184,7 +184,7 @@ impl Workload for Semaphore {
         true
     }
 
-    fn prepare(&self) -> crate::Result<()> {
+    fn prepare(&self, _tasks: u64) -> crate::Result<()> {
         *STATE.free.lock().unwrap_or_else(|e| e.into_inner()) = self.permits;
         let permits = usize::try_from(self.permits)
             .unwrap_or(usize::MAX)
@@ -260,7 +260,7 @@ mod tests {
     #[test]
     fn never_more_than_the_permits_sleep_at_once_and_waits_are_bounded() {
         let w = Semaphore::new(3, 5);
-        w.prepare().unwrap();
+        w.prepare(8).unwrap();
         let t0 = Instant::now();
         std::thread::scope(|s| {
             for t in 0..12 {

@@ -527,7 +527,7 @@ impl Workload for UserRef {
         self.command().map_or(Ok(()), |c| c.run_hook(true))
     }
 
-    fn prepare(&self) -> crate::Result<()> {
+    fn prepare(&self, _tasks: u64) -> crate::Result<()> {
         self.command().map_or(Ok(()), |c| c.run_hook(false))
     }
 
