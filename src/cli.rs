@@ -40,6 +40,12 @@ pub enum Command {
     /// Fit the Universal Scalability Law to your own measurements (lines `N,throughput`) and
     /// predict throughput at other N.
     Fit(FitArgs),
+    /// The lesson's synchronisation chapter shown live: `deadlock` (two locks in opposite
+    /// orders, the cure, the re-entrant lock), never hanging.
+    Lesson {
+        #[command(subcommand)]
+        which: LessonCommand,
+    },
     /// Show the detected machine: CPU, cores, memory, OS.
     Info {
         /// Print JSON instead of a table.
@@ -58,6 +64,18 @@ pub enum Command {
         /// blocking-threads, nonblocking-poll, multiplexing or async.
         #[arg(long)]
         model: String,
+    },
+}
+
+/// The lesson's demonstrations.
+#[derive(Debug, Subcommand)]
+pub enum LessonCommand {
+    /// Two threads take two locks in opposite orders and deadlock (seen with timeouts, never a
+    /// hang); then the cure, one lock order; then the re-entrant lock.
+    Deadlock {
+        /// How long each wait for a lock may last, milliseconds.
+        #[arg(long, default_value_t = 500)]
+        timeout_ms: u64,
     },
 }
 

@@ -35,6 +35,7 @@
 //! - [`net`]: the `tcp-echo` workload: echo servers of four designs and the client load;
 //! - [`plan`]: presets, worker sweeps and cells; [`limits`]: process, thread, PID, mapping,
 //!   file and memory limits checked before a run; [`interrupt`]: SIGINT/SIGTERM handling;
+//! - [`lesson`]: the lesson's deadlock, its cure and the re-entrant lock, shown safely;
 //! - [`measure`]: running cells; [`result`] and [`store`]: the result file and its atomic
 //!   storage;
 //! - [`analysis`]: scaling analytics; [`advise`]: the pool size a mixed workload wants;
@@ -58,6 +59,7 @@ pub mod export;
 pub mod format;
 pub mod harness;
 pub mod interrupt;
+pub mod lesson;
 pub mod limits;
 pub mod machine;
 pub mod measure;

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use cli::{
     AbArgs, AdviseArgs, BaselineArgs, Cli, Command, CompareArgs, CompareFormat, ExportArgs,
-    FitArgs, FitFormat, PlanArgs, ReportArgs, RunArgs,
+    FitArgs, FitFormat, LessonCommand, PlanArgs, ReportArgs, RunArgs,
 };
 use parbench::chart::render::Format;
 use parbench::export::table::machine_table;
@@ -65,6 +65,9 @@ fn main() -> ExitCode {
             return ExitCode::from(parbench::net::server::serve_main(&model) as u8);
         }
         Command::Info { json } => info(json),
+        Command::Lesson {
+            which: LessonCommand::Deadlock { timeout_ms },
+        } => lesson_deadlock(timeout_ms),
         Command::Fit(args) => fit(args),
         Command::Report(args) => report(args),
         Command::Export(args) => export(args),
@@ -105,6 +108,18 @@ fn fit(args: FitArgs) -> anyhow::Result<()> {
         FitFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         FitFormat::Text => print!("{report}"),
     }
+    Ok(())
+}
+
+fn lesson_deadlock(timeout_ms: u64) -> anyhow::Result<()> {
+    if !(1..=60_000).contains(&timeout_ms) {
+        return Err(UsageError(format!(
+            "--timeout-ms {timeout_ms}: must be between 1 and 60000"
+        ))
+        .into());
+    }
+    let l = parbench::lesson::deadlock(std::time::Duration::from_millis(timeout_ms), 100_000);
+    print!("{l}");
     Ok(())
 }
 

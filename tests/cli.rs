@@ -471,3 +471,25 @@ fn command_options_are_checked_in_one_line() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+#[test]
+fn the_deadlock_lesson_deadlocks_cures_and_never_hangs() {
+    let t0 = Instant::now();
+    parbench()
+        .args(["lesson", "deadlock", "--timeout-ms", "100"])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "thread B holds lock 2 and waits for lock 1: still waiting after 100 ms",
+        ))
+        .stdout(predicate::str::contains("DEADLOCK"))
+        .stdout(predicate::str::contains("200000 of 200000 updates"))
+        .stdout(predicate::str::contains("a re-entrant mutex lets it in"));
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    parbench()
+        .args(["lesson", "deadlock", "--timeout-ms", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--timeout-ms 0"));
+}
