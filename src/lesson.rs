@@ -49,10 +49,16 @@ pub fn deadlock(timeout: Duration, rounds: u64) -> DeadlockLesson {
     // Both threads take their first lock before either reaches for its second: the deadlock
     // every time, not by chance.
     let both_hold = Barrier::new(2);
+    // And neither lets go of its first lock before both have given up waiting: a thread that
+    // gave up first must not hand the other its second lock.
+    let both_waited = Barrier::new(2);
     let story = |name, first: &Mutex<u64>, second: &Mutex<u64>, holds, waits_for| {
         let _held = first.lock();
         both_hold.wait();
-        let got_it = second.try_lock_for(timeout).is_some();
+        let got = second.try_lock_for(timeout);
+        let got_it = got.is_some();
+        both_waited.wait();
+        drop(got);
         ThreadStory {
             name,
             holds,
