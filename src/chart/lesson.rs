@@ -52,6 +52,8 @@ pub fn table_figure(r: &RunResults) -> Option<Figure> {
     let panels: Vec<Panel> = [
         (WorkloadKind::Cpu, "CPU-bound"),
         (WorkloadKind::Io, "IO-bound"),
+        (WorkloadKind::Contention, "Shared counter"),
+        (WorkloadKind::Semaphore, "Semaphore"),
     ]
     .into_iter()
     .filter_map(|(w, label)| {
@@ -88,12 +90,13 @@ pub fn table_figure(r: &RunResults) -> Option<Figure> {
         })
     })
     .collect();
+    let rows = panels.len().max(2) as u32;
     (!panels.is_empty()).then(|| Figure {
         name: "lesson-table".into(),
         title: "The lesson's experiments: CPython's models next to parbench's".into(),
         subtitle: machine_line(&r.machine),
         panels,
         columns: 1,
-        size: (1500, 1200),
+        size: (1500, 600 * rows),
     })
 }

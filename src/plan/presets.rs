@@ -157,8 +157,20 @@ impl Preset {
                 let mut cpu_workers = vec![cores, 12];
                 cpu_workers.sort_unstable();
                 cpu_workers.dedup();
+                // The synchronisation chapter: a shared counter under a mutex, a semaphore of 5
+                // permits for 20 tasks of 100 ms, an event releasing 20 waiting cars.
+                let sync_workers = vec![cores, 4 * cores];
                 RunConfig {
-                    workloads: vec![seed_cpu, seed_io],
+                    workloads: vec![
+                        seed_cpu,
+                        seed_io,
+                        WorkloadPlan::sized(WorkloadKind::Contention, 4 * cores as u64, 800),
+                        WorkloadPlan {
+                            spec: crate::workload::Semaphore::new(5, 100).into(),
+                            tasks: 20,
+                        },
+                        WorkloadPlan::sized(WorkloadKind::Event, 20, 800),
+                    ],
                     // No processes-fork: forking a parent that holds the other cells' pools
                     // (thousands of threads for seed-io) copies its page tables per task and
                     // measures that instead (0.2× here); `--start-method fork` on seed-cpu
@@ -179,13 +191,39 @@ impl Preset {
                     ],
                     workers: cpu_workers,
                     samples: 3,
-                    per_workload: vec![WorkloadOverride {
-                        workload: WorkloadKind::Io,
-                        // One thread or process per task, as the lesson ran it; no sequential
-                        // baseline (4000 × 2 s): speedups are against the ideal tasks × sleep.
-                        models: Some(vec![Threads, Processes, Async, Gil, PyThreads, PyProcesses]),
-                        workers: Some(vec![4000]),
-                    }],
+                    per_workload: vec![
+                        WorkloadOverride {
+                            workload: WorkloadKind::Io,
+                            // One thread or process per task, as the lesson ran it; no
+                            // sequential baseline (4000 × 2 s): speedups are against the ideal
+                            // tasks × sleep.
+                            models: Some(vec![
+                                Threads,
+                                Processes,
+                                Async,
+                                Gil,
+                                PyThreads,
+                                PyProcesses,
+                            ]),
+                            workers: Some(vec![4000]),
+                        },
+                        WorkloadOverride {
+                            workload: WorkloadKind::Contention,
+                            models: Some(vec![Sequential, Threads, ThreadPool, Async, Gil]),
+                            workers: Some(sync_workers),
+                        },
+                        WorkloadOverride {
+                            workload: WorkloadKind::Semaphore,
+                            models: Some(vec![Sequential, Threads, ThreadPool, Async]),
+                            workers: Some(vec![5, 20]),
+                        },
+                        WorkloadOverride {
+                            workload: WorkloadKind::Event,
+                            // Every car waits at once: a thread each, or a future each.
+                            models: Some(vec![Threads, Async]),
+                            workers: Some(vec![20]),
+                        },
+                    ],
                     ..base
                 }
             }
