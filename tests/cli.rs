@@ -493,3 +493,69 @@ fn the_deadlock_lesson_deadlocks_cures_and_never_hangs() {
         .code(2)
         .stderr(predicate::str::contains("--timeout-ms 0"));
 }
+
+/// The shared counter: exact under a lock, an atomic or shards, with process models skipped
+/// with a notice; `racy` loses updates with two threads and says how many, and its run passes.
+#[test]
+fn contention_is_exact_except_racy_which_counts_its_lost_updates() {
+    for sync in ["mutex", "atomic", "sharded", "racy"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = parbench()
+            .args([
+                "run",
+                "--workload",
+                "contention",
+                "--sync",
+                sync,
+                "--updates",
+                "5000",
+                "--tasks",
+                "8",
+                "--models",
+                "sequential,threads,process-pool,async",
+                "--workers",
+                "1,2",
+                "--samples",
+                "3",
+                "--warmup",
+                "0",
+                "--settle-ms",
+                "0",
+                "--no-report",
+                "--out",
+            ])
+            .arg(dir.path())
+            .timeout(Duration::from_secs(60))
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("skipping process-pool for contention: its tasks share state"),
+            "{err}"
+        );
+        let saved = load(&dir.path().join("latest.json"));
+        for c in saved["cells"].as_array().unwrap() {
+            let lost = &c["lost_updates"];
+            if sync != "racy" {
+                assert!(lost.is_null(), "{sync}: {c}");
+            } else if c["workers"] == 2 && c["model"] == "threads" {
+                assert!(
+                    lost["min"].as_u64().unwrap() > 0,
+                    "every batch lost some: {lost}"
+                );
+                assert_eq!(lost["of"], 40_000);
+            } else if c["workers"] == 1 {
+                assert_eq!(lost["max"], 0, "one thread cannot race: {c}");
+            }
+        }
+        if sync == "racy" {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                stdout.contains("Unsynchronised, it lost updates"),
+                "{stdout}"
+            );
+        }
+    }
+}

@@ -1036,3 +1036,75 @@ fn ctrl_c_during_a_command_kills_its_children_and_saves() {
         assert_no_leftovers(&mark);
     }
 }
+
+/// The synchronisation workloads never hang: a task that cannot get a permit, or a signal,
+/// within the task timeout fails its cell, naming it, within seconds.
+#[test]
+fn a_wait_for_a_permit_or_a_signal_is_bounded_by_the_task_timeout() {
+    for (args, says) in [
+        (
+            vec![
+                "--workload",
+                "semaphore",
+                "--permits",
+                "1",
+                "--sleep-ms",
+                "4000",
+                "--tasks",
+                "3",
+                "--models",
+                "threads",
+                "--workers",
+                "3",
+            ],
+            vec!["semaphore/threads N=3: task ", "waited 1.0 s for a permit"],
+        ),
+        (
+            vec![
+                "--workload",
+                "event",
+                "--signal-after-ms",
+                "60000",
+                "--tasks",
+                "4",
+                "--models",
+                "thread-pool",
+                "--workers",
+                "2",
+            ],
+            vec![
+                "event/thread-pool N=2: task ",
+                "waited 1.0 s (the task timeout) for the signal",
+            ],
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mark = marker();
+        let t0 = Instant::now();
+        let out = parbench(&mark)
+            .arg("run")
+            .args(&args)
+            .args([
+                "--task-timeout",
+                "1",
+                "--samples",
+                "1",
+                "--warmup",
+                "0",
+                "--no-report",
+                "--out",
+            ])
+            .arg(dir.path())
+            .timeout(Duration::from_secs(30))
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        for s in says {
+            assert!(err.contains(s), "{s:?} not in {err}");
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+        assert_no_leftovers(&mark);
+    }
+}

@@ -56,9 +56,11 @@ impl AsyncModel {
     }
 }
 
-/// Compute inline on the runtime's worker ([`crate::workload::Offload`] of `async`).
+/// Compute inline on the runtime's worker ([`crate::workload::Offload`] of `async`): when the
+/// spawned task is polled there, not when its future is made (on the thread that spawns the
+/// batch, which would run every task's compute one after another).
 fn inline(f: Box<dyn FnOnce() -> u64 + Send>) -> AsyncTask {
-    Box::pin(std::future::ready(Ok(f())))
+    Box::pin(async move { Ok(f()) })
 }
 
 /// Compute on the blocking pool (`async-blocking`). When the OS refuses tokio its first blocking
@@ -108,5 +110,53 @@ impl Executor for AsyncModel {
             checksum,
             ..Default::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::Shape;
+    use std::sync::{Arc, Mutex};
+
+    /// Compute runs on the runtime's workers, two at once with N = 2: not on the thread that
+    /// spawns the batch, one task after another.
+    #[test]
+    fn compute_runs_on_the_workers_in_parallel() {
+        static SEEN: Mutex<Vec<(Option<String>, u64)>> = Mutex::new(Vec::new());
+        static RUNNING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        static MOST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let body = crate::workload::user::Body::Sync(Arc::new(|t| {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = RUNNING.fetch_add(1, SeqCst) + 1;
+            MOST.fetch_max(now, SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            RUNNING.fetch_sub(1, SeqCst);
+            let name = std::thread::current().name().map(String::from);
+            SEEN.lock().unwrap().push((name, t));
+            t
+        }));
+        let w = crate::workload::user::register("unit-async-where", Shape::Compute, None, body)
+            .unwrap();
+        for (offload, name) in [(false, "parbench-async"), (true, "")] {
+            SEEN.lock().unwrap().clear();
+            MOST.store(0, std::sync::atomic::Ordering::SeqCst);
+            let mut m = AsyncModel::start(2, offload, None).unwrap();
+            m.run_batch(&WorkloadSpec::User(w), 6).unwrap();
+            let seen = SEEN.lock().unwrap().clone();
+            assert_eq!(seen.len(), 6);
+            let main = std::thread::current().name().map(String::from);
+            for (thread, _) in &seen {
+                assert_ne!(thread, &main, "a task computed on the spawning thread");
+                if !offload {
+                    assert_eq!(thread.as_deref(), Some(name));
+                }
+            }
+            assert_eq!(
+                MOST.load(std::sync::atomic::Ordering::SeqCst),
+                2,
+                "offload {offload}"
+            );
+        }
     }
 }
