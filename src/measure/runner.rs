@@ -698,11 +698,12 @@ fn measure_all(
                         watched = Some(Watched::start()?);
                     }
                     let w = watched.as_ref().expect("just started");
-                    // Ten times the sequential batch, beyond the task timeout: generous, and
-                    // bounded.
+                    // Ten times the sequential batch (at least 2 s), beyond the task timeout:
+                    // generous, bounded, and later than a task's own timeout (a wait that
+                    // reaches it fails its task and ends the batch first).
                     let deadline = timeout
                         + Duration::from_secs_f64(
-                            (10.0 * expected_task_s * cell.workload.tasks as f64).min(1e7),
+                            (10.0 * expected_task_s * cell.workload.tasks as f64).clamp(2.0, 1e7),
                         );
                     match w.measure(exec, cell, deadline) {
                         Ok((back, m)) => {
