@@ -90,9 +90,28 @@ fn parbench(mark: &str) -> Command {
     c
 }
 
+/// `head` (a `run` and what it measures), then tiny sampling into `out` without a report, then
+/// `extra`.
+fn tiny_run(out: &Path, head: &[&str], extra: &[&str]) -> Vec<String> {
+    let tail = [
+        "--samples",
+        "2",
+        "--warmup",
+        "0",
+        "--settle-ms",
+        "0",
+        "--no-report",
+        "--out",
+    ];
+    let mut a: Vec<String> = head.iter().chain(&tail).map(|s| s.to_string()).collect();
+    a.push(out.display().to_string());
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
 /// A small noop run on process models: `extra` adds options.
 fn noop_run(out: &Path, models: &str, extra: &[&str]) -> Vec<String> {
-    let mut a: Vec<String> = [
+    let head = [
         "run",
         "--preset",
         "quick",
@@ -104,21 +123,8 @@ fn noop_run(out: &Path, models: &str, extra: &[&str]) -> Vec<String> {
         "2",
         "--tasks",
         "6",
-        "--samples",
-        "2",
-        "--warmup",
-        "0",
-        "--settle-ms",
-        "0",
-        "--no-report",
-        "--out",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    a.push(out.display().to_string());
-    a.extend(extra.iter().map(|s| s.to_string()));
-    a
+    ];
+    tiny_run(out, &head, extra)
 }
 
 #[test]
@@ -856,7 +862,7 @@ fn an_interrupted_ab_run_stops_both_sides_and_saves() {
 
 /// A `--command` run of tiny batches into `out`; `extra` adds options.
 fn command_run(out: &Path, command: &str, extra: &[&str]) -> Vec<String> {
-    let mut a: Vec<String> = [
+    let head = [
         "run",
         "--command",
         command,
@@ -864,21 +870,8 @@ fn command_run(out: &Path, command: &str, extra: &[&str]) -> Vec<String> {
         "2",
         "--tasks",
         "4",
-        "--samples",
-        "2",
-        "--warmup",
-        "0",
-        "--settle-ms",
-        "0",
-        "--no-report",
-        "--out",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    a.push(out.display().to_string());
-    a.extend(extra.iter().map(|s| s.to_string()));
-    a
+    ];
+    tiny_run(out, &head, extra)
 }
 
 /// A command that fails, hangs past the task timeout or does not exist, in the reference pass
