@@ -167,10 +167,7 @@ impl Workload for Event {
     }
 
     fn run_hooked(&self, task: u64, hooks: &mut dyn super::TaskHooks) -> u64 {
-        hooks.blocking_begin();
-        let c = self.run_blocking(task);
-        hooks.blocking_end();
-        c
+        super::blocking(hooks, || self.run_blocking(task))
     }
 
     /// tokio's `Notify`: a waiting future holds no thread.

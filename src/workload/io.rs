@@ -39,10 +39,7 @@ impl Workload for SleepIo {
 
     /// The sleep blocks: the hooks hear about it (the gil model releases its lock).
     fn run_hooked(&self, task: u64, hooks: &mut dyn super::TaskHooks) -> u64 {
-        hooks.blocking_begin();
-        let c = self.run_task(task);
-        hooks.blocking_end();
-        c
+        super::blocking(hooks, || self.run_task(task))
     }
 
     /// A timer of the runtime's, no thread held.

@@ -264,6 +264,15 @@ pub trait TaskHooks {
     fn blocking_end(&mut self) {}
 }
 
+/// Runs `f`, a task that blocks from start to end, between `hooks.blocking_begin()` and
+/// `hooks.blocking_end()` (the gil model releases its lock around it).
+pub fn blocking(hooks: &mut dyn TaskHooks, f: impl FnOnce() -> u64) -> u64 {
+    hooks.blocking_begin();
+    let c = f();
+    hooks.blocking_end();
+    c
+}
+
 /// Hooks that do nothing.
 pub struct NoHooks;
 impl TaskHooks for NoHooks {}

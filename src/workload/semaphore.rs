@@ -122,10 +122,7 @@ impl Workload for Semaphore {
 
     /// The wait and the sleep block: the gil model releases its lock around them.
     fn run_hooked(&self, task: u64, hooks: &mut dyn super::TaskHooks) -> u64 {
-        hooks.blocking_begin();
-        let c = self.run_blocking(task);
-        hooks.blocking_end();
-        c
+        super::blocking(hooks, || self.run_blocking(task))
     }
 
     /// tokio's `Semaphore` and a timer: waiting costs no thread.

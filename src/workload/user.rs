@@ -490,10 +490,7 @@ impl Workload for UserRef {
         if self.shape() == Shape::Compute {
             return self.run(task);
         }
-        hooks.blocking_begin();
-        let c = self.run(task);
-        hooks.blocking_end();
-        c
+        super::blocking(hooks, || self.run(task))
     }
 
     /// A user's future is awaited natively; compute and blocking code run as the multiply
