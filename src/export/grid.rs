@@ -51,11 +51,13 @@ impl Grid {
         s
     }
 
-    /// An HTML `<table>`: numeric columns carry `class="num"`; the page's script sorts by a
-    /// click on a header (and without it the table reads as it is).
-    pub fn html(&self) -> String {
+    /// An HTML `<table class="grid …">` (`class`: more classes): numeric columns carry
+    /// `class="num"`; the page's script sorts by a click on a header (and without it the table
+    /// reads as it is).
+    pub fn html(&self, class: Option<&str>) -> String {
+        let more = class.map_or(String::new(), |c| format!(" {c}"));
         let class = |numeric: bool| if numeric { " class=\"num\"" } else { "" };
-        let mut s = String::from("<table class=\"grid\">\n<thead><tr>");
+        let mut s = format!("<table class=\"grid{more}\">\n<thead><tr>");
         for (h, n) in self.head.iter().zip(&self.numeric) {
             s += &format!("<th{}>{}</th>", class(*n), xml_escape(h));
         }
@@ -84,7 +86,7 @@ mod tests {
             g.markdown(),
             "| model | median |\n|---|---:|\n| a\\|b | 1.5 s |\n| <x> | 2 ms |\n"
         );
-        let h = g.html();
+        let h = g.html(None);
         assert!(h.contains("<th class=\"num\">median</th>"), "{h}");
         assert!(
             h.contains("<td>&lt;x&gt;</td><td class=\"num\">2 ms</td>"),

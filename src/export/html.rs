@@ -193,11 +193,7 @@ pub fn chart(c: &Layered) -> String {
 
 /// A table in a scrolling box, and a class for the machine facts.
 fn table(g: &Grid, class: Option<&str>) -> String {
-    let mut html = g.html();
-    if let Some(c) = class {
-        html = html.replacen("class=\"grid\"", &format!("class=\"grid {c}\""), 1);
-    }
-    format!("<div class=\"scroll\">\n{html}</div>\n")
+    format!("<div class=\"scroll\">\n{}</div>\n", g.html(class))
 }
 
 fn paragraph(text: &str) -> String {

@@ -726,13 +726,10 @@ fn measure_all(
                 // A user's task that panicked returned a checksum of its own: say what it was.
                 no_panic()?;
                 // What the batch left in shared state: exact, or (racy) updates lost.
-                let lost = cell
-                    .workload
-                    .spec
-                    .workload()
+                let lost = w
                     .verify_batch(cell.workload.tasks)
                     .map_err(Error::WrongAnswer)?;
-                let latencies = cell.workload.spec.workload().take_latencies_ns();
+                let latencies = w.take_latencies_ns();
                 if m.checksum != raw[i].expected_checksum {
                     raw[i].checksum = m.checksum;
                     raw[i].checksum_ok = false;

@@ -361,14 +361,35 @@ pub(crate) fn register(
     if reg.get(name).is_some_and(|u| u.runnable()) {
         return Err(format!("workload name '{name}' is registered twice"));
     }
-    let w = UserRef(Box::leak(Box::new(UserWorkload {
+    let w = leak(name, shape, nominal_task_s, Some(body));
+    reg.insert(w.name(), w);
+    Ok(w)
+}
+
+/// A workload made to live for the rest of the program.
+fn leak(name: &str, shape: Shape, nominal_task_s: Option<f64>, body: Option<Body>) -> UserRef {
+    UserRef(Box::leak(Box::new(UserWorkload {
         name: Box::leak(name.to_string().into_boxed_str()),
         shape,
         nominal_task_s,
-        body: Some(body),
-    })));
+        body,
+    })))
+}
+
+/// The workload registered as `name`, else a new one with `body()` (see the module docs).
+fn find_or_insert(
+    name: &str,
+    shape: Shape,
+    nominal_task_s: Option<f64>,
+    body: impl FnOnce() -> Option<Body>,
+) -> UserRef {
+    let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(w) = reg.get(name) {
+        return *w;
+    }
+    let w = leak(name, shape, nominal_task_s, body());
     reg.insert(w.name(), w);
-    Ok(w)
+    w
 }
 
 /// The workload registered as `name`, if any (a placeholder included).
@@ -382,18 +403,7 @@ pub(crate) fn registered(name: &str) -> Option<UserRef> {
 
 /// The workload registered as `name`, or a name-only placeholder (see the module docs).
 pub fn by_name(name: &str, shape: Shape, nominal_task_s: Option<f64>) -> UserRef {
-    let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(w) = reg.get(name) {
-        return *w;
-    }
-    let w = UserRef(Box::leak(Box::new(UserWorkload {
-        name: Box::leak(name.to_string().into_boxed_str()),
-        shape,
-        nominal_task_s,
-        body: None,
-    })));
-    reg.insert(w.name(), w);
-    w
+    find_or_insert(name, shape, nominal_task_s, || None)
 }
 
 impl PartialEq for UserRef {
@@ -464,18 +474,9 @@ impl<'de> Deserialize<'de> for UserRef {
             return Ok(by_name(&f.name, f.shape, f.nominal_task_s));
         };
         // A command read from a file is the same program, and can run again.
-        let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(w) = reg.get(f.name.as_str()) {
-            return Ok(*w);
-        }
-        let w = UserRef(Box::leak(Box::new(UserWorkload {
-            name: Box::leak(f.name.into_boxed_str()),
-            shape: f.shape,
-            nominal_task_s: None,
-            body: Some(super::command::body(program)),
-        })));
-        reg.insert(w.name(), w);
-        Ok(w)
+        Ok(find_or_insert(&f.name, f.shape, None, || {
+            Some(super::command::body(program))
+        }))
     }
 }
 
