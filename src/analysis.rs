@@ -156,6 +156,8 @@ pub enum Verdict {
         cores: (usize, usize),
         /// What its batches lost, where they lose updates (`contention --sync racy`).
         lost: Option<Lost>,
+        /// Its queue at the best model's peak, where it has one (`pipeline`).
+        queue: Option<crate::result::QueueStats>,
     },
     /// `event`: how soon the waiters ran after the signal, per model at its largest N.
     Wake {
@@ -364,17 +366,15 @@ fn verdict(r: &RunResults, workload: WorkloadKind, scaling: &[ModelScaling]) -> 
             };
             let m = &r.machine;
             let cell = r.cells.iter().find(|c| c.workload == workload)?;
+            let peak = r.cells.iter().find(|c| c.key() == key);
             Some(Verdict::Scaling {
                 workload,
                 title: cell.params.reading().title(),
                 best: Box::new(best.clone()),
-                ideal_speedup: r
-                    .cells
-                    .iter()
-                    .find(|c| c.key() == key)
-                    .and_then(|c| c.ideal_speedup),
+                ideal_speedup: peak.and_then(|c| c.ideal_speedup),
                 cores: (m.physical_cores.unwrap_or(m.logical_cores), m.logical_cores),
                 lost: lost(r, workload),
+                queue: peak.and_then(|c| c.queue),
             })
         }
     }

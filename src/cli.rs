@@ -108,29 +108,8 @@ pub struct RunArgs {
     /// every batch (otherwise output is discarded).
     #[arg(long)]
     pub check_output: bool,
-    /// Multiply steps per cpu task.
-    #[arg(long)]
-    pub iterations: Option<u64>,
-    /// Sleep per io task (and per semaphore task), milliseconds.
-    #[arg(long)]
-    pub sleep_ms: Option<u64>,
-    /// Bytes per tcp-echo message.
-    #[arg(long)]
-    pub message_bytes: Option<u64>,
-    /// How contention's tasks synchronise their updates of the shared counter: mutex,
-    /// parking-lot, rwlock, atomic, sharded, or racy (none: loses updates).
-    #[arg(long)]
-    pub sync: Option<parbench::workload::contention::Sync>,
-    /// Updates of contention's shared counter per task.
-    #[arg(long)]
-    pub updates: Option<u64>,
-    /// Permits of the semaphore workload: tasks that may sleep at once.
-    #[arg(long)]
-    pub permits: Option<u64>,
-    /// The event workload's waiters give the signal themselves after this long without a new
-    /// arrival (a model that cannot hold every waiter at once), milliseconds.
-    #[arg(long)]
-    pub signal_after_ms: Option<u64>,
+    #[command(flatten)]
+    pub params: WorkloadFlags,
     /// Sample until every cell's median interval (and speedup interval) is within this
     /// fraction of its value: "3%" or 0.03. --samples is then the minimum.
     #[arg(long, value_parser = parse_fraction)]
@@ -142,12 +121,6 @@ pub struct RunArgs {
     /// Start a plan estimated beyond 24 h or beyond --time-budget anyway.
     #[arg(long)]
     pub force: bool,
-    /// Compute per mixed task, milliseconds (calibrated into multiplies on this machine).
-    #[arg(long)]
-    pub cpu_ms: Option<u64>,
-    /// Sleep per mixed task, milliseconds.
-    #[arg(long)]
-    pub io_ms: Option<u64>,
     /// How long a `gil` thread computes before a waiting thread gets the lock, milliseconds.
     #[arg(long)]
     pub switch_interval_ms: Option<u64>,
@@ -175,6 +148,83 @@ pub struct RunArgs {
     /// Chart format of the report.
     #[arg(long, default_value = "png")]
     pub format: Format,
+}
+
+/// The workloads' own parameters; each workload takes those that are its own.
+#[derive(Debug, Args)]
+pub struct WorkloadFlags {
+    /// Multiply steps per cpu task.
+    #[arg(long)]
+    pub iterations: Option<u64>,
+    /// Sleep per io task (and per semaphore task), milliseconds.
+    #[arg(long)]
+    pub sleep_ms: Option<u64>,
+    /// Bytes per tcp-echo message.
+    #[arg(long)]
+    pub message_bytes: Option<u64>,
+    /// How contention's tasks synchronise their updates of the shared counter: mutex,
+    /// parking-lot, rwlock, atomic, sharded, or racy (none: loses updates).
+    #[arg(long)]
+    pub sync: Option<parbench::workload::contention::Sync>,
+    /// Updates of contention's shared counter per task.
+    #[arg(long)]
+    pub updates: Option<u64>,
+    /// Permits of the semaphore workload: tasks that may sleep at once.
+    #[arg(long)]
+    pub permits: Option<u64>,
+    /// The event workload's waiters give the signal themselves after this long without a new
+    /// arrival (a model that cannot hold every waiter at once), milliseconds.
+    #[arg(long)]
+    pub signal_after_ms: Option<u64>,
+    /// Compute per mixed task, milliseconds (calibrated into multiplies on this machine).
+    #[arg(long)]
+    pub cpu_ms: Option<u64>,
+    /// Sleep per mixed task, milliseconds.
+    #[arg(long)]
+    pub io_ms: Option<u64>,
+    /// The pipeline's queue: std (sync_channel), crossbeam (bounded) or tokio (mpsc).
+    #[arg(long)]
+    pub queue: Option<parbench::workload::pipeline::Queue>,
+    /// Items the pipeline's queue holds at most.
+    #[arg(long)]
+    pub capacity: Option<u64>,
+    /// Items per pipeline batch.
+    #[arg(long)]
+    pub items: Option<u64>,
+    /// The work of one pipeline item, microseconds (calibrated into multiplies; 0: the queue
+    /// alone).
+    #[arg(long)]
+    pub item_us: Option<u64>,
+    /// The pipeline's producers (at most N − 1; the other workers consume).
+    #[arg(long)]
+    pub producers: Option<u64>,
+    /// How the pipeline's consumers learn the items are done: sentinel (one end marker per
+    /// consumer) or close (the producers close the queue).
+    #[arg(long)]
+    pub shutdown: Option<parbench::workload::pipeline::Shutdown>,
+}
+
+impl WorkloadFlags {
+    /// As the library takes them.
+    pub fn params(&self) -> parbench::workload::Params {
+        parbench::workload::Params {
+            iterations: self.iterations,
+            sleep_ms: self.sleep_ms,
+            message_bytes: self.message_bytes,
+            sync: self.sync,
+            updates: self.updates,
+            permits: self.permits,
+            signal_after_ms: self.signal_after_ms,
+            cpu_ms: self.cpu_ms,
+            io_ms: self.io_ms,
+            queue: self.queue,
+            capacity: self.capacity,
+            items: self.items,
+            item_us: self.item_us,
+            producers: self.producers,
+            shutdown: self.shutdown,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -21,6 +21,22 @@ pub fn fmt_duration(s: f64) -> String {
     }
 }
 
+/// A rate (per second) with 3 significant digits: "950", "41.2 k", "1.23 M".
+pub fn fmt_rate(v: f64) -> String {
+    let three = |x: f64, unit: &str| match x.abs() {
+        a if a >= 100.0 => format!("{x:.0}{unit}"),
+        a if a >= 10.0 => format!("{x:.1}{unit}"),
+        _ => format!("{x:.2}{unit}"),
+    };
+    match v.abs() {
+        _ if !v.is_finite() => "-".into(),
+        a if a >= 1e9 => three(v / 1e9, " G"),
+        a if a >= 1e6 => three(v / 1e6, " M"),
+        a if a >= 1e3 => three(v / 1e3, " k"),
+        _ => three(v, ""),
+    }
+}
+
 /// KiB as MiB: "7.6 MiB".
 pub fn fmt_kib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
@@ -83,7 +99,7 @@ pub fn run_names(runs: &[RunResults]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{fmt_duration, fmt_span};
+    use super::{fmt_duration, fmt_rate, fmt_span};
 
     #[test]
     fn spans_read_as_people_say_them() {
@@ -99,5 +115,13 @@ mod tests {
         assert_eq!(fmt_duration(0.04173), "41.7 ms");
         assert_eq!(fmt_duration(0.000152), "152.0 µs");
         assert_eq!(fmt_duration(f64::NAN), "-");
+    }
+
+    #[test]
+    fn rates_keep_three_digits() {
+        assert_eq!(fmt_rate(950.4), "950");
+        assert_eq!(fmt_rate(41_234.0), "41.2 k");
+        assert_eq!(fmt_rate(1_234_567.0), "1.23 M");
+        assert_eq!(fmt_rate(f64::INFINITY), "-");
     }
 }

@@ -565,3 +565,95 @@ fn contention_is_exact_except_racy_which_counts_its_lost_updates() {
         }
     }
 }
+
+/// Producers and consumers over each queue, shut down both ways: every item arrives once in
+/// every batch (or the run fails), a cell of N runs N tasks, the queue's use is recorded and
+/// the verdict says it; bad sizes are refused in one line.
+#[test]
+fn pipeline_delivers_every_item_through_every_queue_and_reports_its_waits() {
+    for (queue, shutdown) in [
+        ("std", "close"),
+        ("crossbeam", "sentinel"),
+        ("tokio", "close"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = parbench()
+            .args([
+                "run",
+                "--workload",
+                "pipeline",
+                "--queue",
+                queue,
+                "--shutdown",
+                shutdown,
+                "--items",
+                "3000",
+                "--item-us",
+                "2",
+                "--capacity",
+                "8",
+                "--producers",
+                "2",
+                "--models",
+                "sequential,thread-pool,process-pool,async,gil",
+                "--workers",
+                "2,4",
+                "--samples",
+                "3",
+                "--warmup",
+                "0",
+                "--settle-ms",
+                "0",
+                "--no-report",
+                "--out",
+            ])
+            .arg(dir.path())
+            .timeout(Duration::from_secs(60))
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("skipping process-pool for pipeline: its tasks share state"),
+            "{err}"
+        );
+        let saved = load(&dir.path().join("latest.json"));
+        let cells = saved["cells"].as_array().unwrap();
+        assert_eq!(cells.len(), 7, "sequential + 3 models × 2 worker counts");
+        for c in cells {
+            assert_eq!(c["tasks"], c["workers"], "one task per worker: {c}");
+            let q = &c["queue"];
+            assert_eq!(q["items"], 3000, "{c}");
+            assert!(q["items_per_s"].as_f64().unwrap() > 0.0);
+            // With one task there is no producer or consumer of its own to wait.
+            assert_eq!(q["full_share"].is_null(), c["workers"] == 1, "{c}");
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("items/s, full"), "{stdout}");
+        let a = parbench::analysis::analyse(
+            &parbench::store::load(&dir.path().join("latest.json")).unwrap(),
+        );
+        let said = parbench::export::verdicts::sentences(&a);
+        assert!(
+            said.iter()
+                .any(|(_, s)| s.contains("items/s; producers waited on a full queue")),
+            "{said:?}"
+        );
+    }
+    for (flag, value, says) in [
+        ("--capacity", "0", "--capacity must be at least 1"),
+        ("--items", "0", "--items must be from 1"),
+        ("--queue", "ring", "unknown --queue 'ring'"),
+    ] {
+        let out = parbench()
+            .args(["run", "--workload", "pipeline", flag, value, "--no-report"])
+            .timeout(Duration::from_secs(20))
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{flag} {value}: {err}");
+    }
+}

@@ -13,8 +13,11 @@ fn tiny() -> Overrides {
     Overrides {
         workers: Some(vec![1, 2]),
         tasks: Some(4),
-        iterations: Some(10_000),
-        sleep_ms: Some(5),
+        params: parbench::workload::Params {
+            iterations: Some(10_000),
+            sleep_ms: Some(5),
+            ..Default::default()
+        },
         samples: Some(3),
         warmup: Some(1),
         ..Default::default()
@@ -186,7 +189,10 @@ fn a_plan_beyond_a_day_is_refused_before_anything_runs() {
     let machine = MachineInfo::detect();
     let o = Overrides {
         workloads: Some(vec![WorkloadKind::Io]),
-        sleep_ms: Some(99_999_999_999),
+        params: parbench::workload::Params {
+            sleep_ms: Some(99_999_999_999),
+            ..Default::default()
+        },
         ..tiny()
     };
     let config = build_config(Preset::Default, &machine, &o).unwrap();

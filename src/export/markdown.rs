@@ -144,6 +144,15 @@ pub fn results_table(r: &RunResults, workload: WorkloadKind) -> Grid {
             .push("wake after the signal: p50 / p99 / max (waiters)".into());
         g.numeric.push(true);
     }
+    let queue = r
+        .cells
+        .iter()
+        .any(|c| c.workload == workload && c.queue.is_some());
+    if queue {
+        g.head
+            .push("items/s, waits on a full / an empty queue (share of time)".into());
+        g.numeric.push(true);
+    }
     for c in r.cells.iter().filter(|c| c.workload == workload) {
         let ideal = match c.params.reading().column() {
             Column::IdealTime => c.ideal_s.map(fmt_duration),
@@ -178,6 +187,9 @@ pub fn results_table(r: &RunResults, workload: WorkloadKind) -> Grid {
             row.push(c.lost_updates.map_or("-".into(), |l| {
                 format!("{} [{} – {}] of {}", l.median, l.min, l.max, l.of)
             }));
+        }
+        if queue {
+            row.push(c.queue.map_or("-".into(), |q| super::table::queue_cell(&q)));
         }
         if wake {
             row.push(c.wake_latency.map_or("-".into(), |w| {

@@ -51,6 +51,9 @@ fn lost_words(c: &CellResult) -> String {
     let mut s = c.lost_updates.map_or(String::new(), |l| {
         format!("  lost {} of {} updates (median)", l.median, l.of)
     });
+    if let Some(q) = c.queue {
+        s += &format!("  {}", queue_cell(&q));
+    }
     if let Some(w) = c.wake_latency {
         s += &format!(
             "  wake p50 {}, p99 {}, max {} ({} waiters)",
@@ -61,6 +64,17 @@ fn lost_words(c: &CellResult) -> String {
         );
     }
     s
+}
+
+/// "41.2 k items/s, full 71% / empty 3%": what went through a pipeline's queue.
+pub(crate) fn queue_cell(q: &crate::result::QueueStats) -> String {
+    let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.0}%", v * 100.0));
+    format!(
+        "{} items/s, full {} / empty {}",
+        crate::format::fmt_rate(q.items_per_s),
+        pct(q.full_share),
+        pct(q.empty_share)
+    )
 }
 
 /// One table per workload.

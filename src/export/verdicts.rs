@@ -62,6 +62,24 @@ fn lost_words(l: crate::analysis::Lost) -> String {
     )
 }
 
+/// " There, 41 k items/s; producers waited on a full queue 71% of their time, consumers on an
+/// empty one 3%.", for a pipeline at its peak.
+fn queue_words(q: &crate::result::QueueStats) -> String {
+    let mut s = format!(" There, {} items/s", crate::format::fmt_rate(q.items_per_s));
+    let pct = |v: f64| format!("{:.0}%", v * 100.0);
+    match (q.full_share, q.empty_share) {
+        (Some(f), Some(e)) => {
+            s += &format!(
+                "; producers waited on a full queue {} of their time, consumers on an empty one {}.",
+                pct(f),
+                pct(e)
+            )
+        }
+        _ => s.push('.'),
+    }
+    s
+}
+
 /// " (= the 2 cores)": where a worker count stands against the machine's cores.
 fn core_note(n: usize, (physical, logical): (usize, usize)) -> String {
     if n == physical && n == logical {
@@ -97,6 +115,7 @@ pub fn sentence(v: &Verdict) -> String {
             ideal_speedup,
             cores,
             lost,
+            queue,
         } => {
             let ideal =
                 ideal_speedup.map_or(String::new(), |i| format!(" against an ideal of {i:.2}×"));
@@ -126,7 +145,8 @@ pub fn sentence(v: &Verdict) -> String {
                 .advice(best.saturation_workers)
                 .map_or(String::new(), |a| format!(" {a}"));
             let lost = lost.map_or(String::new(), lost_words);
-            sentence + &advice + &lost + &usl
+            let queue = queue.map_or(String::new(), |q| queue_words(&q));
+            sentence + &advice + &lost + &queue + &usl
         }
         Verdict::Wake { at, .. } => {
             let parts: Vec<String> = at

@@ -164,7 +164,10 @@ mod tests {
             models: Some(vec![ModelKind::Sequential, ModelKind::Threads]),
             workers: Some(vec![4]),
             tasks: Some(8),
-            sleep_ms: Some(100),
+            params: crate::workload::Params {
+                sleep_ms: Some(100),
+                ..Default::default()
+            },
             samples: Some(3),
             warmup: Some(1),
             settle_ms: Some(0),

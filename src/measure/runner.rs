@@ -530,7 +530,7 @@ fn measure_all(
     // The reference checksum of every workload (the sleep workload skips its sleeps here; the
     // CPU workload does the work once, which also times a task for the timeout); the CPython
     // models have their own (they run the lesson's loop).
-    let mut expected: HashMap<(_, bool), u64> = HashMap::new();
+    let mut expected: HashMap<(_, bool, u64), u64> = HashMap::new();
     let mut task_s: HashMap<crate::workload::WorkloadKind, f64> = HashMap::new();
     // A command's children are killed when the run is interrupted, wherever it waits for them.
     let _stopper = cells
@@ -540,7 +540,7 @@ fn measure_all(
         .transpose()?;
     for (r, c) in raw.iter_mut().zip(cells) {
         let kind = c.workload.spec.kind();
-        let key = (kind, c.model.is_python());
+        let key = (kind, c.model.is_python(), c.workload.tasks);
         r.expected_checksum = match expected.get(&key) {
             Some(v) => *v,
             None => {
@@ -730,6 +730,7 @@ fn measure_all(
                     .verify_batch(cell.workload.tasks)
                     .map_err(Error::WrongAnswer)?;
                 let latencies = w.take_latencies_ns();
+                let queue = w.take_queue_use();
                 if m.checksum != raw[i].expected_checksum {
                     raw[i].checksum = m.checksum;
                     raw[i].checksum_ok = false;
@@ -741,9 +742,9 @@ fn measure_all(
                         got: m.checksum,
                     });
                 }
-                Ok((m, lost, latencies))
+                Ok((m, lost, latencies, queue))
             });
-            let (m, lost, latencies) = match outcome {
+            let (m, lost, latencies, queue) = match outcome {
                 Ok(m) => m,
                 Err(e) => {
                     // The executor may hold dead or hung workers: drop it (killing and reaping
@@ -776,6 +777,7 @@ fn measure_all(
                 if let Some(ns) = latencies {
                     r.wake_ns.extend(ns);
                 }
+                r.queue.extend(queue);
                 r.samples_s.push(m.wall_s);
                 r.rounds.push((round - config.warmup) as u32);
                 r.cpu_s.push(m.usage.cpu_s);

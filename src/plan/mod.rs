@@ -31,6 +31,18 @@ impl WorkloadPlan {
         let (spec, tasks) = kind.sized(max_workers, batch_ms);
         WorkloadPlan { spec, tasks }
     }
+
+    /// As a cell of N = `workers` runs it: N tasks for a workload whose batch is one task per
+    /// worker ([`crate::workload::Workload::one_task_per_worker`]), the plan's otherwise.
+    pub fn for_workers(self, workers: usize) -> Self {
+        match self.spec.workload().one_task_per_worker() {
+            true => WorkloadPlan {
+                tasks: workers as u64,
+                ..self
+            },
+            false => self,
+        }
+    }
 }
 
 /// Everything a run measures; stored in the result file as `config`.
@@ -207,21 +219,16 @@ impl RunConfig {
         let mut cells = Vec::new();
         for &workload in &self.workloads {
             let (models, workers) = self.models_and_workers(workload.spec.kind());
+            let cell = |model, workers: usize| CellSpec {
+                workload: workload.for_workers(workers),
+                model,
+                workers,
+            };
             for &model in models {
                 if model.is_baseline() {
-                    cells.push(CellSpec {
-                        workload,
-                        model,
-                        workers: 1,
-                    });
+                    cells.push(cell(model, 1));
                 } else {
-                    for &workers in workers {
-                        cells.push(CellSpec {
-                            workload,
-                            model,
-                            workers,
-                        });
-                    }
+                    cells.extend(workers.iter().map(|&n| cell(model, n)));
                 }
             }
         }
@@ -350,7 +357,10 @@ mod tests {
         let o = Overrides {
             workloads: Some(vec![WorkloadKind::Io]),
             workers: Some(vec![8, 1, 2, 2]),
-            sleep_ms: Some(7),
+            params: crate::workload::Params {
+                sleep_ms: Some(7),
+                ..Default::default()
+            },
             samples: Some(3),
             ..Default::default()
         };

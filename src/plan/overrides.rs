@@ -19,10 +19,9 @@ pub struct Overrides {
     pub workers: Option<Vec<usize>>,
     /// `--tasks` (for every workload).
     pub tasks: Option<u64>,
-    /// `--iterations`.
-    pub iterations: Option<u64>,
-    /// `--sleep-ms`.
-    pub sleep_ms: Option<u64>,
+    /// The workloads' own parameters (`--iterations`, `--sleep-ms`, `--queue`, …): each
+    /// workload takes its own.
+    pub params: crate::workload::Params,
     /// `--samples`.
     pub samples: Option<usize>,
     /// `--warmup`.
@@ -31,10 +30,6 @@ pub struct Overrides {
     pub settle_ms: Option<u64>,
     /// `--label`.
     pub label: Option<String>,
-    /// `--cpu-ms` (mixed workload).
-    pub cpu_ms: Option<u64>,
-    /// `--io-ms` (mixed workload).
-    pub io_ms: Option<u64>,
     /// `--switch-interval-ms` (gil model).
     pub switch_interval_ms: Option<u64>,
     /// `--start-method`: which variants `processes` stands for.
@@ -45,16 +40,6 @@ pub struct Overrides {
     pub task_timeout_s: Option<f64>,
     /// `--stack-size`, bytes.
     pub stack_size: Option<usize>,
-    /// `--message-bytes` (tcp-echo).
-    pub message_bytes: Option<u64>,
-    /// `--sync` (contention).
-    pub sync: Option<crate::workload::contention::Sync>,
-    /// `--updates` (contention).
-    pub updates: Option<u64>,
-    /// `--permits` (semaphore).
-    pub permits: Option<u64>,
-    /// `--signal-after-ms` (event).
-    pub signal_after_ms: Option<u64>,
     /// `--precision`.
     pub precision: Option<f64>,
     /// `--time-budget`, seconds.
@@ -180,22 +165,11 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
     if let Some(s) = o.stack_size {
         c.stack_size = Some(s);
     }
-    let params = crate::workload::Params {
-        iterations: o.iterations,
-        sleep_ms: o.sleep_ms,
-        cpu_ms: o.cpu_ms,
-        io_ms: o.io_ms,
-        message_bytes: o.message_bytes,
-        sync: o.sync,
-        updates: o.updates,
-        permits: o.permits,
-        signal_after_ms: o.signal_after_ms,
-    };
     for w in &mut c.workloads {
         if let Some(t) = o.tasks {
             w.tasks = t;
         }
-        w.spec.workload_mut().set(&params);
+        w.spec.workload_mut().set(&o.params);
     }
     if let Some(s) = o.samples {
         c.samples = s;

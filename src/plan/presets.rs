@@ -158,7 +158,8 @@ impl Preset {
                 cpu_workers.sort_unstable();
                 cpu_workers.dedup();
                 // The synchronisation chapter: a shared counter under a mutex, a semaphore of 5
-                // permits for 20 tasks of 100 ms, an event releasing 20 waiting cars.
+                // permits for 20 tasks of 100 ms, an event releasing 20 waiting cars, one
+                // producer feeding consumers through a bounded queue.
                 let sync_workers = vec![cores, 4 * cores];
                 RunConfig {
                     workloads: vec![
@@ -170,6 +171,7 @@ impl Preset {
                             tasks: 20,
                         },
                         WorkloadPlan::sized(WorkloadKind::Event, 20, 800),
+                        WorkloadPlan::sized(WorkloadKind::Pipeline, 4 * cores as u64, 800),
                     ],
                     // No processes-fork: forking a parent that holds the other cells' pools
                     // (thousands of threads for seed-io) copies its page tables per task and
@@ -222,6 +224,12 @@ impl Preset {
                             // Every car waits at once: a thread each, or a future each.
                             models: Some(vec![Threads, Async]),
                             workers: Some(vec![20]),
+                        },
+                        WorkloadOverride {
+                            workload: WorkloadKind::Pipeline,
+                            // One producer, a consumer per core, then four times as many.
+                            models: Some(vec![Sequential, ThreadPool, Async]),
+                            workers: Some(vec![cores + 1, 4 * cores]),
                         },
                     ],
                     ..base

@@ -114,11 +114,19 @@ pub fn speedup_baseline<'a>(
             samples_s,
             rounds,
         }),
-        None => params
-            .nominal_task_s()
-            .map(|task_s| SpeedupBaseline::Ideal {
-                seconds: tasks as f64 * task_s,
-            }),
+        // One task after another, ideally: the workload's ideal with one worker (a pipeline's
+        // N tasks share its items: not N times them).
+        None => params.nominal_task_s().map(|task_s| {
+            let one = params.reading().ideal(&Batch {
+                tasks,
+                waits: 1,
+                computes: 1,
+                workers: 1,
+            });
+            SpeedupBaseline::Ideal {
+                seconds: one.time_s.unwrap_or(tasks as f64 * task_s),
+            }
+        }),
     }
 }
 
@@ -165,6 +173,8 @@ pub struct RawCell {
     pub updates_per_batch: u64,
     /// Latencies the tasks measured themselves, every recorded batch's (`event`), ns.
     pub wake_ns: Vec<u64>,
+    /// How every recorded batch used its queue (`pipeline`).
+    pub queue: Vec<crate::workload::QueueUse>,
 }
 
 impl RawCell {
@@ -191,6 +201,7 @@ impl RawCell {
             lost_updates: Vec::new(),
             updates_per_batch: 0,
             wake_ns: Vec::new(),
+            queue: Vec::new(),
         }
     }
 
@@ -306,6 +317,20 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
                         max_s: v[v.len() - 1] as f64 / 1e9,
                     }
                 }),
+                queue: c.queue.first().map(|q| {
+                    let share = |f: fn(&crate::workload::QueueUse) -> Option<f64>| {
+                        let v: Vec<f64> = c.queue.iter().filter_map(f).collect();
+                        (!v.is_empty()).then(|| crate::stats::median(&v))
+                    };
+                    let items = q.items as f64;
+                    crate::result::QueueStats {
+                        items: q.items,
+                        items_per_s: items / s.median,
+                        items_per_s_ci: [items / s.ci_high, items / s.ci_low],
+                        full_share: share(|q| q.full_share),
+                        empty_share: share(|q| q.empty_share),
+                    }
+                }),
                 net: c.net.as_ref().map(|n| {
                     let q = |p: f64| n.latency_us.value_at_quantile(p) as f64 / 1e6;
                     let server_cpu =
@@ -363,6 +388,7 @@ pub(crate) mod tests {
             lost_updates: Vec::new(),
             updates_per_batch: 0,
             wake_ns: Vec::new(),
+            queue: Vec::new(),
         }
     }
 

@@ -167,6 +167,9 @@ pub struct CellResult {
     /// `event` only: how long its waiters took to run after the signal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wake_latency: Option<WakeLatency>,
+    /// `pipeline` only: what went through its queue, and how long its ends waited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueStats>,
     /// `tcp-echo` only: throughput, latency percentiles and the server's CPU.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub net: Option<NetMetrics>,
@@ -184,6 +187,22 @@ pub struct WakeLatency {
     pub p99_s: f64,
     /// Slowest, seconds.
     pub max_s: f64,
+}
+
+/// What went through a cell's queue (`pipeline`), over its recorded batches.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueStats {
+    /// Items per batch.
+    pub items: u64,
+    /// Items per second at the median batch.
+    pub items_per_s: f64,
+    /// Items per second at the ends of the median's interval.
+    pub items_per_s_ci: [f64; 2],
+    /// The median batch's share of the producers' time spent waiting on a full queue (`None`:
+    /// one task was both ends).
+    pub full_share: Option<f64>,
+    /// The median batch's share of the consumers' time spent waiting on an empty queue.
+    pub empty_share: Option<f64>,
 }
 
 /// The updates of a shared counter the recorded batches of a cell lost (`--sync racy`).

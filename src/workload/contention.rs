@@ -28,64 +28,21 @@ const SALT: u64 = 0x5EED_0000_0000_0060;
 /// Shards of the `sharded` counter: threads take them in turn.
 const SHARDS: usize = 64;
 
-/// How the tasks synchronise their updates of the shared counter (`--sync`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Sync {
-    /// `std::sync::Mutex`.
-    Mutex,
-    /// `parking_lot::Mutex`.
-    ParkingLot,
-    /// `std::sync::RwLock`, every update a writer.
-    Rwlock,
-    /// `AtomicU64::fetch_add`.
-    Atomic,
-    /// A counter per thread, summed after the batch.
-    Sharded,
-    /// Load, yield, store: no synchronisation at all (loses updates).
-    Racy,
-}
-
-impl Sync {
-    /// Every primitive, in the order tables show them.
-    pub const ALL: [Sync; 6] = [
-        Sync::Mutex,
-        Sync::ParkingLot,
-        Sync::Rwlock,
-        Sync::Atomic,
-        Sync::Sharded,
-        Sync::Racy,
-    ];
-
-    /// The command-line name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Sync::Mutex => "mutex",
-            Sync::ParkingLot => "parking-lot",
-            Sync::Rwlock => "rwlock",
-            Sync::Atomic => "atomic",
-            Sync::Sharded => "sharded",
-            Sync::Racy => "racy",
-        }
-    }
-}
-
-impl std::fmt::Display for Sync {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Sync {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Sync::ALL
-            .into_iter()
-            .find(|x| x.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Sync::ALL.iter().map(|x| x.name()).collect();
-                format!("unknown --sync '{s}' (expected one of: {})", names.join(", "))
-            })
+super::choice! {
+    /// How the tasks synchronise their updates of the shared counter (`--sync`).
+    pub enum Sync("--sync") {
+        /// `std::sync::Mutex`.
+        Mutex = "mutex",
+        /// `parking_lot::Mutex`.
+        ParkingLot = "parking-lot",
+        /// `std::sync::RwLock`, every update a writer.
+        Rwlock = "rwlock",
+        /// `AtomicU64::fetch_add`.
+        Atomic = "atomic",
+        /// A counter per thread, summed after the batch.
+        Sharded = "sharded",
+        /// Load, yield, store: no synchronisation at all (loses updates).
+        Racy = "racy",
     }
 }
 
@@ -330,7 +287,7 @@ mod tests {
     #[test]
     fn every_primitive_but_racy_is_exact_and_racy_loses_updates() {
         let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-        for sync in Sync::ALL {
+        for &sync in Sync::ALL {
             let w = Contention::new(sync, 2_000);
             let got = batch(w, 8, 4);
             if sync == Sync::Racy {

@@ -133,6 +133,30 @@ pub trait Workload {
     fn take_latencies_ns(&self) -> Option<Vec<u64>> {
         None
     }
+
+    /// Untimed, after every batch: how its queue was used (`pipeline`); `None` for workloads
+    /// without one.
+    fn take_queue_use(&self) -> Option<QueueUse> {
+        None
+    }
+
+    /// Whether a batch is one task per worker, all running together (`pipeline`: its tasks are
+    /// its producers and consumers): a cell of N runs N tasks, whatever the plan's task count.
+    fn one_task_per_worker(&self) -> bool {
+        false
+    }
+}
+
+/// How a batch used its queue ([`Workload::take_queue_use`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueUse {
+    /// Items the batch carried.
+    pub items: u64,
+    /// The share of the producers' time they waited on a full queue (`None`: no producer
+    /// of its own, one task doing both).
+    pub full_share: Option<f64>,
+    /// The share of the consumers' time they waited on an empty queue.
+    pub empty_share: Option<f64>,
 }
 
 /// A task's future under the async models.
@@ -163,6 +187,18 @@ pub struct Params {
     pub permits: Option<u64>,
     /// `--signal-after-ms`: how long `event`'s waiters wait for another arrival.
     pub signal_after_ms: Option<u64>,
+    /// `--queue`: `pipeline`'s queue.
+    pub queue: Option<pipeline::Queue>,
+    /// `--capacity`: the items `pipeline`'s queue holds.
+    pub capacity: Option<u64>,
+    /// `--items`: items per `pipeline` batch.
+    pub items: Option<u64>,
+    /// `--item-us`: the work of one `pipeline` item, microseconds.
+    pub item_us: Option<u64>,
+    /// `--producers`: `pipeline`'s producers.
+    pub producers: Option<u64>,
+    /// `--shutdown`: how `pipeline`'s consumers learn the items are done.
+    pub shutdown: Option<pipeline::Shutdown>,
 }
 
 /// One of parbench's own workloads: a [`Workload`] and its [`Reading`], with a default size.
@@ -277,6 +313,50 @@ pub fn blocking(hooks: &mut dyn TaskHooks, f: impl FnOnce() -> u64) -> u64 {
 pub struct NoHooks;
 impl TaskHooks for NoHooks {}
 
+/// A workload's choice of a command-line flag (`--sync mutex`, `--queue crossbeam`): one row per
+/// value, `Variant = "name"`, generating the enum, its names, `ALL`, `Display` and a `FromStr`
+/// whose error names the flag and the values it takes.
+macro_rules! choice {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident ($flag:literal) {
+        $($(#[$doc:meta])* $variant:ident = $text:literal,)*
+    }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        $vis enum $name {
+            $($(#[$doc])* #[serde(rename = $text)] $variant,)*
+        }
+
+        impl $name {
+            /// Every value, in the order tables show them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The command-line name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                $name::ALL.iter().copied().find(|x| x.name() == s).ok_or_else(|| {
+                    let names: Vec<&str> = $name::ALL.iter().map(|x| x.name()).collect();
+                    format!(concat!("unknown ", $flag, " '{}' (expected one of: {})"), s, names.join(", "))
+                })
+            }
+        }
+    };
+}
+pub(crate) use choice;
+
 /// The registry of parbench's own workloads: one row each, `Variant = "name" => module::Type`,
 /// declaring the module (its own file), the [`WorkloadKind`] and [`WorkloadSpec`] variants and
 /// every dispatch. A type without a [`Builtin`] impl does not compile.
@@ -389,6 +469,8 @@ workloads! {
     Semaphore = "semaphore" => semaphore::Semaphore,
     /// Waiters released together by one signal: the wake latency.
     Event = "event" => event::Event,
+    /// Producers and consumers over a bounded queue.
+    Pipeline = "pipeline" => pipeline::Pipeline,
 }
 
 impl WorkloadKind {

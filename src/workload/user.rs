@@ -203,8 +203,8 @@ impl Future for GuardedFuture {
     }
 }
 
-/// Awaits `fut` on this thread's own current-thread runtime.
-fn block_on(fut: TaskFuture) -> u64 {
+/// Awaits `fut` on this thread's own current-thread runtime (not from inside a runtime).
+pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
     RUNTIME.with_borrow_mut(|slot| {
         let pid = std::process::id();
         if slot.as_ref().is_none_or(|(owner, _)| *owner != pid) {
