@@ -13,8 +13,8 @@
 //! item's work in turn ([`Workload::verify_batch`]), or the cell fails.
 //!
 //! The queues: std's `sync_channel` (its receiver shared behind a lock, as in the Rust book's
-//! thread pool; std has no send with a timeout, so a producer facing a full std queue retries
-//! every 20 µs), crossbeam's bounded channel (many receivers, timed sends and receives), tokio's
+//! thread pool; std has no send with a timeout, so a producer facing a full std queue yields
+//! and tries again 100 times, then every 50 µs), crossbeam's bounded channel (many receivers, timed sends and receives), tokio's
 //! bounded `mpsc` (one receiver, shared behind tokio's lock; threads wait on it through a
 //! runtime of their own). Under the async models a tokio queue's roles are futures; a std or
 //! crossbeam role, which blocks, runs as one piece of compute (a runtime worker or, with
@@ -44,8 +44,11 @@ const SENTINEL: u64 = u64::MAX;
 pub const MAX_ITEMS: u64 = 100_000_000;
 /// The longest a wait goes without checking whether another role failed.
 const SLICE: Duration = Duration::from_millis(20);
-/// How often a producer facing a full std queue tries again.
-const STD_RETRY: Duration = Duration::from_micros(20);
+/// A producer facing a full std queue yields and tries again this many times, then sleeps
+/// [`STD_RETRY`] between tries.
+const STD_YIELDS: u32 = 100;
+/// How long a producer facing a full std queue sleeps between tries after its yields.
+const STD_RETRY: Duration = Duration::from_micros(50);
 
 super::choice! {
     /// The bounded queue between producers and consumers (`--queue`).
@@ -218,6 +221,7 @@ impl Run {
         };
         let t0 = Instant::now();
         let deadline = t0 + self.wait;
+        let mut tries = 0u32;
         let r = loop {
             let slice = match self.check(deadline, "room in the queue") {
                 Ok(s) => s,
@@ -225,6 +229,10 @@ impl Run {
             };
             match tx {
                 Tx::Std(s) => match s.try_send(item) {
+                    Err(mpsc::TrySendError::Full(_)) if tries < STD_YIELDS => {
+                        tries += 1;
+                        std::thread::yield_now();
+                    }
                     Err(mpsc::TrySendError::Full(_)) => std::thread::sleep(STD_RETRY),
                     r => break r.map_err(|_| Stop::Closed),
                 },
