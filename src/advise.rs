@@ -199,6 +199,7 @@ mod tests {
             cpu_ms: 5,
             io_ms: 20,
             iterations: 1,
+            sizes: Default::default(),
         });
         // Medians 0.43, 0.28, 0.20, 0.186 s; N = 16's samples reach down to 0.19 (< 1.05 × 0.186),
         // N = 8's do not.

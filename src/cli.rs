@@ -202,6 +202,18 @@ pub struct WorkloadFlags {
     /// consumer) or close (the producers close the queue).
     #[arg(long)]
     pub shutdown: Option<parbench::workload::pipeline::Shutdown>,
+    /// How the sizes of cpu, io and mixed tasks spread around their mean (which stays the
+    /// same): uniform, exp, pareto[:ALPHA] (ALPHA > 1, default 1.5) or bimodal[:P:RATIO] (a
+    /// share P of the tasks RATIO times the others, default 0.1:10).
+    #[arg(long, value_name = "DIST")]
+    pub task_sizes: Option<parbench::workload::sizes::Dist>,
+    /// The order cpu, io and mixed tasks are handed out in: submit, shortest-first,
+    /// longest-first or random.
+    #[arg(long)]
+    pub order: Option<parbench::workload::sizes::Order>,
+    /// The seed of --task-sizes and of --order random [default: 1].
+    #[arg(long)]
+    pub size_seed: Option<u64>,
 }
 
 impl WorkloadFlags {
@@ -223,6 +235,9 @@ impl WorkloadFlags {
             item_us: self.item_us,
             producers: self.producers,
             shutdown: self.shutdown,
+            task_sizes: self.task_sizes,
+            order: self.order,
+            size_seed: self.size_seed,
         }
     }
 }

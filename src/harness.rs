@@ -399,8 +399,14 @@ impl Plan {
         let mut models = self.models.unwrap_or_else(ModelKind::in_presets);
         models.dedup();
         if let Some(m) = models.iter().find(|m| m.tcp_only()) {
+            let can: Vec<&str> = ModelKind::ALL
+                .iter()
+                .filter(|m| !m.tcp_only() && !m.is_python())
+                .map(|m| m.name())
+                .collect();
             return Err(Error::Config(format!(
-                "{m} is an echo-server design: it cannot run a Rust function (models: sequential, threads, thread-pool, rayon, processes, process-pool, processes-fork, async, async-blocking, gil)"
+                "{m} is an echo-server design: it cannot run a Rust function (models: {})",
+                can.join(", ")
             )));
         }
         models.retain(|m| {

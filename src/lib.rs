@@ -74,6 +74,7 @@ pub mod session;
 pub mod spawn;
 pub mod stats;
 pub mod store;
+pub mod taskclock;
 pub mod usage;
 pub mod usl;
 pub mod worker;

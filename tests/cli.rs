@@ -407,7 +407,7 @@ fn command_options_are_checked_in_one_line() {
     for (args, says, code) in [
         (
             vec!["--command", "true", "--models", "processes"],
-            "processes cannot run a command (--command runs on sequential, threads, thread-pool, rayon, async",
+            "processes cannot run a command (--command runs on sequential, threads, thread-pool, rayon, static-split, async",
             2,
         ),
         (vec!["--setup", "true"], "--setup goes with --command", 2),

@@ -51,10 +51,18 @@ fn tiny(kind: WorkloadKind) -> Option<(WorkloadSpec, u64)> {
         WorkloadKind::Io => Some((SleepIo::new(2).into(), 6)),
         WorkloadKind::Noop => Some((Noop.into(), 9)),
         WorkloadKind::Mixed => Some((
+            // Uneven sizes in an order of their own: every model, in or out of process, runs
+            // the same tasks.
             Mixed {
                 cpu_ms: 1,
                 io_ms: 1,
                 iterations: 5_000,
+                sizes: parbench::workload::sizes::Sizes {
+                    dist: "pareto:1.5".parse().unwrap(),
+                    order: parbench::workload::sizes::Order::LongestFirst,
+                    seed: 3,
+                    tasks: 5,
+                },
             }
             .into(),
             5,
@@ -288,6 +296,7 @@ fn mixed_tasks_compute_about_the_calibrated_time() {
             cpu_ms: 20,
             io_ms: 0,
             iterations: steps_for_ms(20),
+            sizes: Default::default(),
         };
         let best = (0..5)
             .map(|t| {

@@ -2,12 +2,16 @@
 //! counts, log10 seconds), the tick labels, and the ranges a panel plots. Drawing is
 //! `render.rs`'s.
 
-use super::{Panel, YAxis};
+use super::{Panel, XAxis, YAxis};
 use crate::format::fmt_duration;
 
 /// x positions are log2 of the worker count, or the category index itself.
-pub(crate) fn x_of(categorical: bool, n: f64) -> f64 {
-    if categorical { n } else { n.max(1e-9).log2() }
+pub(crate) fn x_of(axis: &XAxis, n: f64) -> f64 {
+    if axis.is_index() {
+        n
+    } else {
+        n.max(1e-9).log2()
+    }
 }
 
 /// y positions: log10 of seconds on a log axis, the value itself otherwise.
@@ -51,6 +55,14 @@ pub(crate) fn y_text(axis: YAxis, v: f64) -> String {
     }
 }
 
+/// The label of an x-axis tick at index `v` of a named axis: the name, at whole indices.
+pub(crate) fn name_label(names: &[String], v: f64) -> String {
+    match names.get(v.round().max(0.0) as usize) {
+        Some(n) if (v - v.round()).abs() < 1e-6 => n.clone(),
+        _ => String::new(),
+    }
+}
+
 /// The label of an x-axis tick at log2 position `v`: the worker count, at whole powers of 2.
 pub(crate) fn x_label(v: f64) -> String {
     if (v - v.round()).abs() < 1e-6 && v.round() >= 0.0 {
@@ -64,13 +76,13 @@ pub(crate) fn x_label(v: f64) -> String {
 /// and marker inside, with room for labels.
 pub(crate) fn bounds(panel: &Panel) -> ((f64, f64), (f64, f64)) {
     let pts = || panel.series.iter().flat_map(|s| s.points.iter());
-    let xs: Vec<f64> = pts().map(|p| x_of(panel.categorical, p.x)).collect();
+    let xs: Vec<f64> = pts().map(|p| x_of(&panel.x_axis, p.x)).collect();
     let (mut x0, mut x1) = xs
         .iter()
         .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
     for (m, _) in &panel.markers {
-        x1 = x1.max(x_of(panel.categorical, *m));
-        x0 = x0.min(x_of(panel.categorical, *m));
+        x1 = x1.max(x_of(&panel.x_axis, *m));
+        x0 = x0.min(x_of(&panel.x_axis, *m));
     }
     if x0 > x1 {
         (x0, x1) = (0.0, 1.0);
@@ -92,9 +104,13 @@ pub(crate) fn bounds(panel: &Panel) -> ((f64, f64), (f64, f64)) {
         _ => (0.0, panel.y_max.unwrap_or(ymax).max(1e-9) * 1.1),
     };
     // A dot plot labels its points on their right: leave room for the text.
-    let pad = if panel.categorical { 0.8 } else { pad };
+    let pad = if panel.x_axis == XAxis::Dots {
+        0.8
+    } else {
+        pad
+    };
     // Room for the labels above the top point and below the bottom one.
-    let (y0, y1) = match (panel.categorical, panel.y_axis) {
+    let (y0, y1) = match (panel.x_axis == XAxis::Dots, panel.y_axis) {
         (true, YAxis::LogSeconds) => (y0 - 0.4, y1 + 0.2),
         _ => (y0, y1),
     };
@@ -112,7 +128,7 @@ mod tests {
             x_desc: "x".into(),
             y_desc: "y".into(),
             y_axis,
-            categorical: false,
+            x_axis: XAxis::Workers,
             y_max: None,
             markers: Vec::new(),
             series: vec![Series {
@@ -130,8 +146,10 @@ mod tests {
 
     #[test]
     fn worker_counts_sit_on_a_log2_axis_labelled_at_powers_of_two() {
-        assert_eq!(x_of(false, 8.0), 3.0);
-        assert_eq!(x_of(true, 8.0), 8.0);
+        assert_eq!(x_of(&XAxis::Workers, 8.0), 3.0);
+        assert_eq!(x_of(&XAxis::Dots, 8.0), 8.0);
+        assert_eq!(name_label(&["a".into(), "b".into()], 1.0), "b");
+        assert_eq!(name_label(&["a".into()], 0.5), "");
         assert_eq!(x_label(3.0), "8");
         assert_eq!(x_label(0.0), "1");
         assert_eq!(x_label(1.5), "");

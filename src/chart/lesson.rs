@@ -86,7 +86,7 @@ pub fn table_figure(r: &RunResults) -> Option<Figure> {
             series,
             markers: Vec::new(),
             y_max: None,
-            categorical: true,
+            x_axis: super::XAxis::Dots,
         })
     })
     .collect();

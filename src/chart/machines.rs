@@ -54,7 +54,7 @@ pub fn figures(runs: &[RunResults]) -> Vec<Figure> {
                     })
                     .collect();
                 rows[row].push(Panel {
-                    categorical: false,
+                    x_axis: super::XAxis::Workers,
                     caption: format!(
                         "{model}: {}",
                         if metric == Plotted::Speedup {

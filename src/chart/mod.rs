@@ -76,9 +76,28 @@ pub struct Panel {
     pub markers: Vec<(f64, String)>,
     /// Shared y maximum across panels of a figure, if they must be comparable.
     pub y_max: Option<f64>,
-    /// When true, x is a category index (0, 1, …), not a worker count: points are drawn at
-    /// their index and labelled with their series' name and value (a dot plot).
-    pub categorical: bool,
+    /// What x is: a worker count, or a category's index.
+    pub x_axis: XAxis,
+}
+
+/// What a panel's x axis shows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum XAxis {
+    /// Worker counts, on a log2 axis.
+    Workers,
+    /// Category indices (0, 1, …): points drawn at their index and labelled with their
+    /// series' name and value (a dot plot), no lines between them.
+    Dots,
+    /// Category indices with these names under them, joined by lines as worker counts are
+    /// (the `skew` chart: one category per size distribution).
+    Named(Vec<String>),
+}
+
+impl XAxis {
+    /// Whether x is an index (placed linearly) rather than a worker count.
+    pub fn is_index(&self) -> bool {
+        !matches!(self, XAxis::Workers)
+    }
 }
 
 /// A whole image: title, subtitle naming the machine, and panels in a grid.

@@ -2,8 +2,8 @@
 //! binary (the `dejavu` crate, through plotters' `ab_glyph` feature): no fontconfig or other
 //! system library is needed. Rendering happens in memory; writing files is the caller's job.
 
-use super::axes::{bounds, x_label, x_of, y_label, y_of, y_text};
-use super::{Figure, Panel, Series, YAxis};
+use super::axes::{bounds, name_label, x_label, x_of, y_label, y_of, y_text};
+use super::{Figure, Panel, Series, XAxis, YAxis};
 use crate::error::{Error, Result};
 use crate::model::ModelKind;
 use plotters::coord::Shift;
@@ -288,7 +288,7 @@ fn draw_panel<DB: DrawingBackend>(
     // Dodge: shift each model's points sideways a little so error bars at the same worker
     // count do not hide each other.
     let real = panel.series.iter().filter(|s| !s.reference).count();
-    let step = if panel.categorical {
+    let step = if panel.x_axis == XAxis::Dots {
         0.0
     } else {
         (x1 - x0) * 0.006
@@ -302,7 +302,7 @@ fn draw_panel<DB: DrawingBackend>(
             }
             k += 1;
             if s.name == name {
-                draw_series(&mut chart, s, axis, dodge(k), panel.categorical, Some(tips))?;
+                draw_series(&mut chart, s, axis, dodge(k), &panel.x_axis, Some(tips))?;
             }
         }
         return Ok(());
@@ -312,12 +312,10 @@ fn draw_panel<DB: DrawingBackend>(
         .x_desc(panel.x_desc.as_str())
         .y_desc(panel.y_desc.as_str())
         .x_labels(24)
-        .x_label_formatter(&|v| {
-            if panel.categorical {
-                String::new()
-            } else {
-                x_label(*v)
-            }
+        .x_label_formatter(&|v| match &panel.x_axis {
+            XAxis::Workers => x_label(*v),
+            XAxis::Dots => String::new(),
+            XAxis::Named(names) => name_label(names, *v),
         })
         .y_label_formatter(&|v| y_label(axis, *v))
         .max_light_lines(2)
@@ -328,7 +326,7 @@ fn draw_panel<DB: DrawingBackend>(
 
     let marker_style = RGBColor(150, 150, 150).stroke_width(1);
     for (n, label) in &panel.markers {
-        let x = x_of(panel.categorical, *n);
+        let x = x_of(&panel.x_axis, *n);
         chart.draw_series(DashedLineSeries::new(
             [(x, y0), (x, y1)],
             6,
@@ -351,10 +349,10 @@ fn draw_panel<DB: DrawingBackend>(
             dodge(k)
         };
         if only == Only::All || s.reference {
-            draw_series(&mut chart, s, axis, dx, panel.categorical, None)?;
+            draw_series(&mut chart, s, axis, dx, &panel.x_axis, None)?;
         }
     }
-    if panel.categorical || only == Only::Base {
+    if panel.x_axis == XAxis::Dots || only == Only::Base {
         // Every point carries its own label.
         return Ok(());
     }
@@ -381,25 +379,25 @@ fn draw_series<DB: DrawingBackend>(
     s: &Series,
     axis: YAxis,
     dx: f64,
-    categorical: bool,
+    x_axis: &XAxis,
     tips: Option<&mut Vec<Tip>>,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let c = color(s.color);
     if let Some(tips) = tips {
         for (i, p) in s.points.iter().enumerate() {
-            let (px, py) = chart.backend_coord(&(x_of(categorical, p.x) + dx, y_of(axis, p.y)));
+            let (px, py) = chart.backend_coord(&(x_of(x_axis, p.x) + dx, y_of(axis, p.y)));
             let tip = s.tips.get(i).cloned().unwrap_or_else(|| {
-                let at = if categorical {
-                    String::new()
-                } else {
-                    format!(" at {}", x_label(p.x))
+                let at = match x_axis {
+                    XAxis::Workers => format!(" at {}", x_label(p.x)),
+                    XAxis::Dots => String::new(),
+                    XAxis::Named(names) => format!(" at {}", name_label(names, p.x)),
                 };
                 format!("{}{at}: {}", s.name, y_text(axis, p.y))
             });
             tips.push((px, py, tip));
         }
     }
-    let x_of = |n| x_of(categorical, n);
+    let x_of = |n| x_of(x_axis, n);
     let pts: Vec<(f64, f64)> = s
         .points
         .iter()
@@ -417,7 +415,7 @@ fn draw_series<DB: DrawingBackend>(
         .label(&s.name)
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], c.stroke_width(3)));
     chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 4, c.filled())))?;
-    if categorical {
+    if *x_axis == XAxis::Dots {
         // Two centred lines, above the point for even categories and below for odd ones, so
         // neighbours' labels do not run into each other.
         use plotters::style::text_anchor::{HPos, Pos, VPos};

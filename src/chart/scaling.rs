@@ -212,7 +212,7 @@ pub fn panel(
         "workers N (log2 scale)"
     };
     Some(Panel {
-        categorical: false,
+        x_axis: super::XAxis::Workers,
         caption,
         x_desc: x_desc.into(),
         y_desc: y_desc.into(),

@@ -85,7 +85,7 @@ pub fn figures(r: &RunResults, a: &Analysis) -> Vec<Figure> {
                 machine_line(&r.machine)
             ),
             panels: vec![Panel {
-                categorical: false,
+                x_axis: super::XAxis::Workers,
                 caption: String::new(),
                 x_desc: "workers N (log2 scale)".into(),
                 y_desc: "tasks per second".into(),

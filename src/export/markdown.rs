@@ -144,6 +144,15 @@ pub fn results_table(r: &RunResults, workload: WorkloadKind) -> Grid {
             .push("wake after the signal: p50 / p99 / max (waiters)".into());
         g.numeric.push(true);
     }
+    let done = r
+        .cells
+        .iter()
+        .any(|c| c.workload == workload && c.completion.is_some());
+    if done {
+        g.head
+            .push("tasks done after: mean, p99 (workers idle)".into());
+        g.numeric.push(true);
+    }
     let queue = r
         .cells
         .iter()
@@ -187,6 +196,12 @@ pub fn results_table(r: &RunResults, workload: WorkloadKind) -> Grid {
             row.push(c.lost_updates.map_or("-".into(), |l| {
                 format!("{} [{} – {}] of {}", l.median, l.min, l.max, l.of)
             }));
+        }
+        if done {
+            row.push(
+                c.completion
+                    .map_or("-".into(), |t| super::table::completion_cell(&t)),
+            );
         }
         if queue {
             row.push(c.queue.map_or("-".into(), |q| super::table::queue_cell(&q)));

@@ -54,6 +54,9 @@ fn lost_words(c: &CellResult) -> String {
     if let Some(q) = c.queue {
         s += &format!("  {}", queue_cell(&q));
     }
+    if let Some(t) = c.completion {
+        s += &format!("  tasks done {}", completion_cell(&t));
+    }
     if let Some(w) = c.wake_latency {
         s += &format!(
             "  wake p50 {}, p99 {}, max {} ({} waiters)",
@@ -75,6 +78,20 @@ pub(crate) fn queue_cell(q: &crate::result::QueueStats) -> String {
         pct(q.full_share),
         pct(q.empty_share)
     )
+}
+
+/// "mean 41.2 ms, p99 80.1 ms, idle 12%": when a cell's tasks finished, and its workers' idle
+/// share.
+pub(crate) fn completion_cell(t: &crate::result::Completion) -> String {
+    let mut s = format!(
+        "mean {}, p99 {}",
+        fmt_duration(t.mean_s),
+        fmt_duration(t.p99_s)
+    );
+    if let Some(i) = t.idle_share {
+        s += &format!(", idle {:.0}%", i * 100.0);
+    }
+    s
 }
 
 /// One table per workload.

@@ -69,6 +69,19 @@ pub(crate) struct Measured {
     pub(crate) checksum: u64,
     latency_us: Option<hdrhistogram::Histogram<u64>>,
     server_usage: Option<Usage>,
+    /// When its tasks finished and how long they ran ([`crate::taskclock`]).
+    times: Option<crate::taskclock::BatchTimes>,
+}
+
+/// Stops the batch clock however the batch ends.
+struct ClockGuard(bool);
+
+impl Drop for ClockGuard {
+    fn drop(&mut self) {
+        if self.0 {
+            crate::taskclock::finish(0);
+        }
+    }
 }
 
 /// Times one batch of `cell` on `exec`, with the usage it took.
@@ -77,9 +90,18 @@ pub(crate) fn measure_once(exec: &mut dyn Executor, cell: &CellSpec) -> Result<M
     let kids_before = usage(Who::Children);
     reset_peak_rss();
     exec.prepare(&cell.workload.spec, cell.workload.tasks)?;
+    let timed = cell.workload.spec.times_tasks();
+    let mut clock = ClockGuard(timed);
+    if timed {
+        crate::taskclock::start();
+    }
     let t0 = Instant::now();
     let out = exec.run_batch(&cell.workload.spec, cell.workload.tasks)?;
     let wall_s = t0.elapsed().as_secs_f64();
+    let times = timed
+        .then(|| crate::taskclock::finish(cell.workload.tasks))
+        .flatten();
+    clock.0 = false;
     let server_usage = exec.server_usage();
     let self_after = usage(Who::SelfProcess);
     let kids_after = usage(Who::Children);
@@ -96,6 +118,7 @@ pub(crate) fn measure_once(exec: &mut dyn Executor, cell: &CellSpec) -> Result<M
         checksum: out.checksum,
         latency_us: out.latency_us,
         server_usage,
+        times,
     })
 }
 
@@ -778,6 +801,9 @@ fn measure_all(
                     r.wake_ns.extend(ns);
                 }
                 r.queue.extend(queue);
+                if let Some(t) = &m.times {
+                    r.task_times.push(crate::result::TaskTimes::of(t, m.wall_s));
+                }
                 r.samples_s.push(m.wall_s);
                 r.rounds.push((round - config.warmup) as u32);
                 r.cpu_s.push(m.usage.cpu_s);

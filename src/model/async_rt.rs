@@ -74,10 +74,18 @@ fn blocking(f: Box<dyn FnOnce() -> u64 + Send>) -> AsyncTask {
     })
 }
 
-/// One task as a future: the workload's own ([`crate::workload::Workload::run_async`]).
+/// One task as a future: the workload's own ([`crate::workload::Workload::run_async`]),
+/// stamped for the batch's clock from its first poll to its end.
 fn task(spec: WorkloadSpec, index: u64, offload: bool) -> AsyncTask {
-    spec.workload()
-        .run_async(index, if offload { blocking } else { inline })
+    Box::pin(async move {
+        let began = crate::taskclock::begin();
+        let c = spec
+            .workload()
+            .run_async(index, if offload { blocking } else { inline })
+            .await;
+        crate::taskclock::end(began);
+        c
+    })
 }
 
 impl Executor for AsyncModel {

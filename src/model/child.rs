@@ -124,8 +124,10 @@ pub(crate) fn send(stdin: &mut ChildStdin, pid: u32, req: &Request) -> Result<()
     })
 }
 
-/// Checks an answer's result and returns its checksum.
+/// Checks an answer's result and returns its checksum; the task's stamps go to the batch's
+/// clock.
 pub(crate) fn checksum_of(resp: &Response) -> Result<u64> {
+    crate::taskclock::record(resp.started_ns, resp.ended_ns);
     resp.result.clone().map_err(|message| Error::WorkerFailed {
         pid: resp.pid,
         task: resp.task,
@@ -273,6 +275,8 @@ mod tests {
             task,
             result: Ok(task * 3),
             usage: Usage::default(),
+            started_ns: 0,
+            ended_ns: 0,
         })
     }
 

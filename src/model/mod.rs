@@ -23,6 +23,7 @@ mod processes_fork;
 pub mod python;
 mod rayon_pool;
 mod sequential;
+mod static_split;
 mod thread_pool;
 mod threads;
 
@@ -36,6 +37,7 @@ pub use processes_fork::ProcessesForkModel;
 pub use python::PythonModel;
 pub use rayon_pool::RayonModel;
 pub use sequential::SequentialModel;
+pub use static_split::StaticSplitModel;
 pub use thread_pool::ThreadPoolModel;
 pub use threads::ThreadsModel;
 
@@ -264,6 +266,26 @@ models! {
         task_cost_s: 4.5e-7,
         available: always,
         start: Start::Executor(|n, ctx| Ok(Box::new(RayonModel::start(n, ctx.stack_size)?))),
+    },
+    /// N long-lived threads, each handed a contiguous 1/N of the tasks up front.
+    StaticSplit => ModelSpec {
+        name: "static-split",
+        summary: "N long-lived threads, each handed a contiguous 1/N of the tasks up front (no queue, no stealing)",
+        family: Family::Native,
+        in_presets: false,
+        pool: true,
+        other_processes: false,
+        own_threads: OwnThreads::PerWorker(1),
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: false,
+        runs_programs: true,
+        colour: (255, 152, 150),
+        task_cost_s: 2e-7,
+        available: always,
+        start: Start::Executor(|n, ctx| {
+            Ok(Box::new(StaticSplitModel::start(n, ctx.stack_size)?))
+        }),
     },
     /// A new OS process per task, at most N alive.
     Processes => ModelSpec {

@@ -1,6 +1,6 @@
 //! `processes-fork`: a new OS process for every task, at most N alive, created with `fork` (the
 //! lesson's `multiprocessing` on Linux, whose default start method is fork). The child is a copy
-//! of parbench: it runs its one task, writes a 24-byte answer to a pipe shared by all children and
+//! of parbench: it runs its one task, writes a 40-byte answer to a pipe shared by all children and
 //! leaves with `_exit`, touching no lock and no allocator (the parent has other threads, whose
 //! locks a forked child must never wait for). Compare with `processes` (the spawn start method:
 //! a fresh `parbench worker` executable per task), in the `noop` numbers above all.
@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 const MAGIC: [u8; 4] = *b"PBF1";
-/// magic, pid (u32), task (u64), checksum (u64), little endian: one atomic pipe write.
-const RECORD: usize = 24;
+/// magic, pid (u32), task (u64), checksum (u64), started and ended (u64 each, see
+/// [`crate::taskclock::now_ns`]), little endian: one atomic pipe write.
+const RECORD: usize = 40;
 
 fn os_err(what: &str) -> Error {
     Error::Spawn {
@@ -66,7 +67,10 @@ impl ProcessesForkModel {
                 libc::close(self.read_fd);
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             }
+            // clock_gettime is async-signal-safe.
+            let started = crate::taskclock::now_ns();
             let checksum = spec.run_task(task);
+            let ended = crate::taskclock::now_ns();
             if let Some(p) = crate::workload::user::take_panic() {
                 // A user's task panicked (caught): say so on stderr, and die without an answer,
                 // so the parent names the task.
@@ -87,6 +91,8 @@ impl ProcessesForkModel {
                 rec[4..8].copy_from_slice(&(libc::getpid() as u32).to_le_bytes());
                 rec[8..16].copy_from_slice(&task.to_le_bytes());
                 rec[16..24].copy_from_slice(&checksum.to_le_bytes());
+                rec[24..32].copy_from_slice(&started.to_le_bytes());
+                rec[32..40].copy_from_slice(&ended.to_le_bytes());
                 let n = libc::write(self.write_fd, rec.as_ptr().cast(), RECORD);
                 libc::_exit(if n == RECORD as isize { 0 } else { 3 });
             }
@@ -117,6 +123,8 @@ impl ProcessesForkModel {
                     &rec[..4]
                 )));
             }
+            let word = |at: usize| u64::from_le_bytes(rec[at..at + 8].try_into().unwrap());
+            crate::taskclock::record(word(24), word(32));
             out.push((
                 u32::from_le_bytes(rec[4..8].try_into().unwrap()),
                 u64::from_le_bytes(rec[8..16].try_into().unwrap()),

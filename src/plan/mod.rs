@@ -298,7 +298,8 @@ impl RunConfig {
                 && let Some(m) = models.iter().find(|m| m.is_python())
             {
                 return bad(format!(
-                    "{m} runs cpu, io and noop only, not {kind}: the CPython worker has the lesson's workloads"
+                    "{m} runs cpu, io and noop only, with even tasks in submit order (the CPython worker has the lesson's workloads), not {kind}: {}",
+                    w.spec.describe(w.tasks)
                 ));
             }
         }

@@ -170,6 +170,7 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
             w.tasks = t;
         }
         w.spec.workload_mut().set(&o.params);
+        w.spec.workload_mut().set_tasks(w.tasks);
     }
     if let Some(s) = o.samples {
         c.samples = s;

@@ -175,6 +175,37 @@ pub struct RawCell {
     pub wake_ns: Vec<u64>,
     /// How every recorded batch used its queue (`pipeline`).
     pub queue: Vec<crate::workload::QueueUse>,
+    /// When the tasks of every recorded batch finished, and how long they ran.
+    pub task_times: Vec<TaskTimes>,
+}
+
+/// One batch's task completion times, as a cell keeps them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TaskTimes {
+    /// The mean completion time, from the batch's start, seconds.
+    pub mean_s: f64,
+    /// The 99th percentile completion time (nearest rank), seconds.
+    pub p99_s: f64,
+    /// The tasks' running times added up, seconds.
+    pub busy_s: f64,
+    /// The batch's wall time, seconds.
+    pub wall_s: f64,
+}
+
+impl TaskTimes {
+    /// A batch's times from its clock, and its wall time.
+    pub fn of(t: &crate::taskclock::BatchTimes, wall_s: f64) -> TaskTimes {
+        let mut v = t.completion_ns.clone();
+        v.sort_unstable();
+        let n = v.len().max(1);
+        let i = ((n as f64 * 0.99).ceil() as usize).clamp(1, n) - 1;
+        TaskTimes {
+            mean_s: v.iter().map(|x| *x as f64).sum::<f64>() / n as f64 / 1e9,
+            p99_s: v.get(i).copied().unwrap_or(0) as f64 / 1e9,
+            busy_s: t.busy_ns as f64 / 1e9,
+            wall_s,
+        }
+    }
 }
 
 impl RawCell {
@@ -202,6 +233,7 @@ impl RawCell {
             updates_per_batch: 0,
             wake_ns: Vec::new(),
             queue: Vec::new(),
+            task_times: Vec::new(),
         }
     }
 
@@ -317,6 +349,26 @@ pub fn derive(raw: &[RawCell], physical_cores: usize) -> Vec<CellResult> {
                         max_s: v[v.len() - 1] as f64 / 1e9,
                     }
                 }),
+                completion: (!c.task_times.is_empty()).then(|| {
+                    let med = |f: fn(&TaskTimes) -> f64| {
+                        crate::stats::median(&c.task_times.iter().map(f).collect::<Vec<_>>())
+                    };
+                    // Idle while tasks hold a worker each; a future that waits holds none.
+                    let holds = c.model.spec().waits != crate::model::Waits::AllTasks;
+                    let n = workers as f64;
+                    crate::result::Completion {
+                        mean_s: med(|t| t.mean_s),
+                        p99_s: med(|t| t.p99_s),
+                        idle_share: holds.then(|| {
+                            let idle: Vec<f64> = c
+                                .task_times
+                                .iter()
+                                .map(|t| (1.0 - t.busy_s / (n * t.wall_s)).clamp(0.0, 1.0))
+                                .collect();
+                            crate::stats::median(&idle)
+                        }),
+                    }
+                }),
                 queue: c.queue.first().map(|q| {
                     let share = |f: fn(&crate::workload::QueueUse) -> Option<f64>| {
                         let v: Vec<f64> = c.queue.iter().filter_map(f).collect();
@@ -389,6 +441,7 @@ pub(crate) mod tests {
             updates_per_batch: 0,
             wake_ns: Vec::new(),
             queue: Vec::new(),
+            task_times: Vec::new(),
         }
     }
 

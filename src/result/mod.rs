@@ -5,7 +5,7 @@
 
 mod derive;
 
-pub use derive::{NetRaw, RawCell, SpeedupBaseline, derive, speedup_baseline};
+pub use derive::{NetRaw, RawCell, SpeedupBaseline, TaskTimes, derive, speedup_baseline};
 
 use crate::machine::MachineInfo;
 use crate::model::ModelKind;
@@ -170,6 +170,10 @@ pub struct CellResult {
     /// `pipeline` only: what went through its queue, and how long its ends waited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueStats>,
+    /// When its tasks finished, from the batch's start, and how idle its workers were (not
+    /// for empty tasks, echo round trips or CPython's models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion: Option<Completion>,
     /// `tcp-echo` only: throughput, latency percentiles and the server's CPU.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub net: Option<NetMetrics>,
@@ -187,6 +191,19 @@ pub struct WakeLatency {
     pub p99_s: f64,
     /// Slowest, seconds.
     pub max_s: f64,
+}
+
+/// When a cell's tasks finished and how idle its workers were: the median over its recorded
+/// batches of each batch's value.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Completion {
+    /// The mean task's completion, from the batch's start, seconds.
+    pub mean_s: f64,
+    /// The 99th percentile task's completion, seconds.
+    pub p99_s: f64,
+    /// The share of N × the batch's time its workers held no task: 1 − busy ÷ (N × wall).
+    /// `None` for the async models, whose waiting tasks hold no worker.
+    pub idle_share: Option<f64>,
 }
 
 /// What went through a cell's queue (`pipeline`), over its recorded batches.

@@ -36,6 +36,7 @@ pub const WORKER_ENV: &str = "PARBENCH_WORKER";
 
 /// Runs one request and builds the answer.
 fn answer(req: &Request) -> Response {
+    let started_ns = crate::taskclock::now_ns();
     let result = if req.protocol != PROTOCOL || req.version != env!("CARGO_PKG_VERSION") {
         Err(format!(
             "worker is parbench {} (protocol {PROTOCOL}), parent sent version {} (protocol {})",
@@ -51,11 +52,14 @@ fn answer(req: &Request) -> Response {
             None => Ok(checksum),
         }
     };
+    let ended_ns = crate::taskclock::now_ns();
     Response {
         pid: std::process::id(),
         task: req.task,
         result,
         usage: usage(Who::SelfProcess),
+        started_ns,
+        ended_ns,
     }
 }
 
@@ -249,6 +253,8 @@ mod tests {
                 involuntary_cs: u64::MAX,
                 max_rss_kib: u64::MAX,
             },
+            started_ns: u64::MAX,
+            ended_ns: u64::MAX,
         };
         assert!(encode(&resp).len() < 4096);
     }

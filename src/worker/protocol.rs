@@ -50,6 +50,12 @@ pub struct Response {
     pub result: std::result::Result<u64, String>,
     /// The worker's cumulative resource usage after the task.
     pub usage: Usage,
+    /// When the task started and ended ([`crate::taskclock::now_ns`]); 0 from older workers.
+    #[serde(default)]
+    pub started_ns: u64,
+    /// See `started_ns`.
+    #[serde(default)]
+    pub ended_ns: u64,
 }
 
 /// Encodes `body` as one frame.

@@ -5,6 +5,7 @@
 //! or reduced to a closed form, and `black_box` on the step number keeps the optimizer from
 //! reasoning about the sequence at all. It does no IO and takes no locks.
 
+use super::sizes::Sizes;
 use super::{
     AsyncTask, Batch, Builtin, Column, Ideal, Offload, Params, Reading, TaskHooks, Workload, mix,
 };
@@ -22,24 +23,37 @@ const PY_SALT: u64 = 0x5EED_0000_0000_0040;
 /// `iterations` dependent 64-bit multiplies per task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MultiplyLoop {
-    /// Multiply steps per task.
+    /// Multiply steps per task (the mean, with uneven sizes).
     pub iterations: u64,
+    /// Task sizes and order (`--task-sizes`, `--order`); plain by default.
+    #[serde(default, skip_serializing_if = "Sizes::is_plain")]
+    pub sizes: Sizes,
 }
 
 impl MultiplyLoop {
     /// A loop of `iterations` multiply steps per task.
     pub fn new(iterations: u64) -> Self {
-        MultiplyLoop { iterations }
+        MultiplyLoop {
+            iterations,
+            sizes: Sizes::default(),
+        }
+    }
+
+    /// The task at `position` and its steps.
+    fn task_at(&self, position: u64) -> (u64, u64) {
+        let (task, factor) = self.sizes.at(position);
+        (task, Sizes::scale(self.iterations, factor))
     }
 }
 
 impl MultiplyLoop {
     /// The same task as [`Workload::run_task`] (same checksum), calling `hooks.check()` every
     /// [`CHECK_EVERY`] steps so a model can take the CPU away between chunks.
-    pub fn run_chunked(&self, task: u64, hooks: &mut dyn TaskHooks) -> u64 {
+    pub fn run_chunked(&self, position: u64, hooks: &mut dyn TaskHooks) -> u64 {
+        let (task, steps) = self.task_at(position);
         let seed = mix(task);
         let mut acc = seed | 1;
-        let end = black_box(self.iterations);
+        let end = black_box(steps);
         let mut i = 1;
         while i <= end {
             let chunk_end = end.min(i + CHECK_EVERY - 1);
@@ -59,10 +73,11 @@ impl MultiplyLoop {
 }
 
 impl Workload for MultiplyLoop {
-    fn run_task(&self, task: u64) -> u64 {
+    fn run_task(&self, position: u64) -> u64 {
+        let (task, steps) = self.task_at(position);
         let seed = mix(task);
         let mut acc = seed | 1;
-        for i in 1..=black_box(self.iterations) {
+        for i in 1..=black_box(steps) {
             // `| 1` keeps the product from collapsing to zero the way `res *= i` does in 64 bits
             // after the 64th factor of two; `^ seed` makes the chain non-associative.
             acc = acc.wrapping_mul(black_box(i) | 1) ^ seed;
@@ -87,8 +102,9 @@ impl Workload for MultiplyLoop {
         Some(self.iterations as f64 * ns_per_step() * 1e-9)
     }
 
+    /// The lesson's loop, with even tasks in submit order only.
     fn python(&self) -> Option<(&'static str, u64)> {
-        Some(("cpu", self.iterations))
+        self.sizes.is_plain().then_some(("cpu", self.iterations))
     }
 
     fn python_checksum(&self, task: u64) -> u64 {
@@ -104,6 +120,13 @@ impl Workload for MultiplyLoop {
 
     fn set(&mut self, p: &Params) {
         self.iterations = p.iterations.unwrap_or(self.iterations);
+        self.sizes = p.sizes(self.sizes);
+    }
+
+    fn set_tasks(&mut self, tasks: u64) {
+        if !self.sizes.is_plain() {
+            self.sizes.tasks = tasks;
+        }
     }
 }
 
@@ -116,13 +139,22 @@ impl Builtin for MultiplyLoop {
 
 impl Reading for MultiplyLoop {
     fn describe(&self, tasks: u64) -> String {
-        format!("{tasks} tasks × {} multiplies", self.iterations)
+        format!(
+            "{tasks} tasks × {} multiplies{}",
+            self.iterations,
+            self.sizes.describe()
+        )
     }
-    /// Bounded by the cores the model lets compute at once.
+    /// Bounded by the cores the model lets compute at once, and with uneven tasks by the
+    /// largest one.
     fn ideal(&self, b: &Batch) -> Ideal {
+        let speedup = match self.sizes.dist.is_uniform() {
+            true => b.computes as f64,
+            false => b.tasks as f64 / self.sizes.bound(b.tasks, b.computes as u64),
+        };
         Ideal {
             time_s: None,
-            speedup: Some(b.computes as f64),
+            speedup: Some(speedup),
         }
     }
     fn column(&self) -> Column {

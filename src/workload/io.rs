@@ -2,6 +2,7 @@
 //! `time.sleep(2)` does. The thread is parked by the OS for the whole time and uses no CPU.
 //! Real sockets are a separate workload (not here).
 
+use super::sizes::Sizes;
 use super::{AsyncTask, Batch, Builtin, Column, Ideal, Offload, Params, Reading, Workload, mix};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -12,29 +13,42 @@ const SALT: u64 = 0x5EED_0000_0000_0010;
 /// Sleeps `sleep_ms` milliseconds per task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SleepIo {
-    /// Sleep per task, in milliseconds.
+    /// Sleep per task, in milliseconds (the mean, with uneven sizes).
     pub sleep_ms: u64,
+    /// Task sizes and order (`--task-sizes`, `--order`); plain by default.
+    #[serde(default, skip_serializing_if = "Sizes::is_plain")]
+    pub sizes: Sizes,
 }
 
 impl SleepIo {
     /// A task that sleeps `sleep_ms` milliseconds.
     pub fn new(sleep_ms: u64) -> Self {
-        SleepIo { sleep_ms }
+        SleepIo {
+            sleep_ms,
+            sizes: Sizes::default(),
+        }
     }
 
     fn sleep(&self) -> Duration {
         Duration::from_millis(self.sleep_ms)
     }
+
+    /// The task at `position` and its sleep.
+    fn task_at(&self, position: u64) -> (u64, Duration) {
+        let (task, factor) = self.sizes.at(position);
+        (task, self.sleep().mul_f64(factor))
+    }
 }
 
 impl Workload for SleepIo {
-    fn run_task(&self, task: u64) -> u64 {
-        std::thread::sleep(self.sleep());
-        self.expected_checksum(task)
+    fn run_task(&self, position: u64) -> u64 {
+        let (_, sleep) = self.task_at(position);
+        std::thread::sleep(sleep);
+        self.expected_checksum(position)
     }
 
-    fn expected_checksum(&self, task: u64) -> u64 {
-        mix(task ^ SALT)
+    fn expected_checksum(&self, position: u64) -> u64 {
+        mix(self.sizes.at(position).0 ^ SALT)
     }
 
     /// The sleep blocks: the hooks hear about it (the gil model releases its lock).
@@ -43,8 +57,8 @@ impl Workload for SleepIo {
     }
 
     /// A timer of the runtime's, no thread held.
-    fn run_async(&self, task: u64, _: Offload) -> AsyncTask {
-        let (sleep, c) = (self.sleep(), self.expected_checksum(task));
+    fn run_async(&self, position: u64, _: Offload) -> AsyncTask {
+        let (sleep, c) = (self.task_at(position).1, self.expected_checksum(position));
         Box::pin(async move {
             tokio::time::sleep(sleep).await;
             Ok(c)
@@ -59,12 +73,20 @@ impl Workload for SleepIo {
         Some(self.sleep().as_secs_f64())
     }
 
+    /// The lesson's sleep, with even tasks in submit order only.
     fn python(&self) -> Option<(&'static str, u64)> {
-        Some(("io", self.sleep_ms))
+        self.sizes.is_plain().then_some(("io", self.sleep_ms))
     }
 
     fn set(&mut self, p: &Params) {
         self.sleep_ms = p.sleep_ms.unwrap_or(self.sleep_ms);
+        self.sizes = p.sizes(self.sizes);
+    }
+
+    fn set_tasks(&mut self, tasks: u64) {
+        if !self.sizes.is_plain() {
+            self.sizes.tasks = tasks;
+        }
     }
 }
 
@@ -79,11 +101,26 @@ impl Builtin for SleepIo {
 
 impl Reading for SleepIo {
     fn describe(&self, tasks: u64) -> String {
-        format!("{tasks} tasks × {} ms sleep", self.sleep_ms)
+        format!(
+            "{tasks} tasks × {} ms sleep{}",
+            self.sleep_ms,
+            self.sizes.describe()
+        )
     }
-    /// Waves of sleeps: `ceil(tasks / waits) × sleep`.
+    /// Waves of sleeps: `ceil(tasks / waits) × sleep`; with uneven sleeps, the longest sleep
+    /// or the total spread over the waits, whichever is longer.
     fn ideal(&self, b: &Batch) -> Ideal {
-        Ideal::waves(b.tasks, b.waits, self.sleep().as_secs_f64())
+        let sleep = self.sleep().as_secs_f64();
+        match self.sizes.dist.is_uniform() {
+            true => Ideal::waves(b.tasks, b.waits, sleep),
+            false => {
+                let units = self.sizes.bound(b.tasks, b.waits);
+                Ideal {
+                    time_s: Some(units * sleep),
+                    speedup: Some(b.tasks as f64 / units),
+                }
+            }
+        }
     }
     fn column(&self) -> Column {
         Column::IdealTime

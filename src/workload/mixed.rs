@@ -7,6 +7,7 @@ use super::{
     AsyncTask, Batch, Builtin, Column, Ideal, MultiplyLoop, Offload, Params, Reading, TaskHooks,
     Workload, combine, mix,
 };
+use super::sizes::Sizes;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -23,6 +24,9 @@ pub struct Mixed {
     pub io_ms: u64,
     /// Multiply steps per task, from calibration.
     pub iterations: u64,
+    /// Task sizes and order (`--task-sizes`, `--order`): both halves of a task scale alike.
+    #[serde(default, skip_serializing_if = "Sizes::is_plain")]
+    pub sizes: Sizes,
 }
 
 impl Mixed {
@@ -32,15 +36,15 @@ impl Mixed {
             cpu_ms,
             io_ms,
             iterations: 0,
+            sizes: Sizes::default(),
         }
     }
 
-    fn compute(&self) -> MultiplyLoop {
-        MultiplyLoop::new(self.iterations)
-    }
-
-    fn io(&self) -> Duration {
-        Duration::from_millis(self.io_ms)
+    /// The task at `position`, its compute and its sleep.
+    fn task_at(&self, position: u64) -> (u64, MultiplyLoop, Duration) {
+        let (task, f) = self.sizes.at(position);
+        let io = Duration::from_millis(self.io_ms).mul_f64(f);
+        (task, MultiplyLoop::new(Sizes::scale(self.iterations, f)), io)
     }
 
     /// The checksum of the sleep half of task `task`.
@@ -54,22 +58,24 @@ impl Workload for Mixed {
         self.run_hooked(task, &mut super::NoHooks)
     }
 
-    fn expected_checksum(&self, task: u64) -> u64 {
-        combine(self.compute().run_task(task), Self::io_checksum(task))
+    fn expected_checksum(&self, position: u64) -> u64 {
+        let (task, cpu, _) = self.task_at(position);
+        combine(cpu.run_task(task), Self::io_checksum(task))
     }
 
     /// The compute in chunks, then the sleep between `blocking_begin` and `blocking_end`.
-    fn run_hooked(&self, task: u64, hooks: &mut dyn TaskHooks) -> u64 {
-        let c = self.compute().run_chunked(task, hooks);
+    fn run_hooked(&self, position: u64, hooks: &mut dyn TaskHooks) -> u64 {
+        let (task, cpu, io) = self.task_at(position);
+        let c = cpu.run_chunked(task, hooks);
         hooks.blocking_begin();
-        std::thread::sleep(self.io());
+        std::thread::sleep(io);
         hooks.blocking_end();
         combine(c, Self::io_checksum(task))
     }
 
     /// The compute as the model says, then a timer.
-    fn run_async(&self, task: u64, compute: Offload) -> AsyncTask {
-        let (cpu, io) = (self.compute(), self.io());
+    fn run_async(&self, position: u64, compute: Offload) -> AsyncTask {
+        let (task, cpu, io) = self.task_at(position);
         let c = compute(Box::new(move || cpu.run_task(task)));
         Box::pin(async move {
             let c = c.await?;
@@ -99,6 +105,13 @@ impl Workload for Mixed {
             (self.cpu_ms, self.iterations) = (v, 0);
         }
         self.io_ms = p.io_ms.unwrap_or(self.io_ms);
+        self.sizes = p.sizes(self.sizes);
+    }
+
+    fn set_tasks(&mut self, tasks: u64) {
+        if !self.sizes.is_plain() {
+            self.sizes.tasks = tasks;
+        }
     }
 
     fn calibrate(&mut self, ns_per_step: &mut dyn FnMut() -> f64) -> bool {
@@ -120,8 +133,11 @@ impl Builtin for Mixed {
 impl Reading for Mixed {
     fn describe(&self, tasks: u64) -> String {
         format!(
-            "{tasks} tasks × ({} ms compute = {} multiplies, then {} ms sleep)",
-            self.cpu_ms, self.iterations, self.io_ms
+            "{tasks} tasks × ({} ms compute = {} multiplies, then {} ms sleep){}",
+            self.cpu_ms,
+            self.iterations,
+            self.io_ms,
+            self.sizes.describe()
         )
     }
     /// Bounded by the cores (all compute spread over those that may compute at once) and by
@@ -133,8 +149,13 @@ impl Reading for Mixed {
             b.tasks,
         );
         let by_cores = t as f64 * cpu / b.computes as f64;
-        let by_waves = t.div_ceil(b.waits.min(b.workers as u64).max(1)) as f64 * (cpu + io);
-        let by_waves = if b.waits >= t { cpu + io } else { by_waves };
+        // Waves of whole tasks (with uneven sizes: the largest task, or the total spread).
+        let at_once = if b.waits >= t {
+            t
+        } else {
+            b.waits.min(b.workers as u64)
+        };
+        let by_waves = self.sizes.bound(t, at_once) * (cpu + io);
         let ideal = by_cores.max(by_waves);
         Ideal {
             time_s: Some(ideal),
@@ -175,6 +196,7 @@ mod tests {
             cpu_ms: 1,
             io_ms: 10,
             iterations: 20_000,
+            sizes: Default::default(),
         };
         let mut log = Log::default();
         let start = Instant::now();

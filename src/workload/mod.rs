@@ -7,6 +7,7 @@
 
 pub mod command;
 pub mod python;
+pub mod sizes;
 pub mod user;
 
 pub use command::Program;
@@ -80,6 +81,12 @@ pub trait Workload {
     /// Takes the command-line parameters that are its own.
     fn set(&mut self, params: &Params) {
         let _ = params;
+    }
+
+    /// The plan's tasks per batch, for a workload whose task sizes are spread over the batch
+    /// (`--task-sizes`, `--order`: see [`sizes`]); the others ignore it.
+    fn set_tasks(&mut self, tasks: u64) {
+        let _ = tasks;
     }
 
     /// Sizes itself for this machine, given the nanoseconds a multiply step takes (asked for
@@ -199,6 +206,24 @@ pub struct Params {
     pub producers: Option<u64>,
     /// `--shutdown`: how `pipeline`'s consumers learn the items are done.
     pub shutdown: Option<pipeline::Shutdown>,
+    /// `--task-sizes`: how the sizes of `cpu`, `io` and `mixed` tasks spread.
+    pub task_sizes: Option<sizes::Dist>,
+    /// `--order`: the order their tasks are handed out in.
+    pub order: Option<sizes::Order>,
+    /// `--size-seed`: the seed of their sizes and of the `random` order.
+    pub size_seed: Option<u64>,
+}
+
+impl Params {
+    /// The sizes these parameters ask for, starting from `s`.
+    pub fn sizes(&self, s: sizes::Sizes) -> sizes::Sizes {
+        sizes::Sizes {
+            dist: self.task_sizes.unwrap_or(s.dist),
+            order: self.order.unwrap_or(s.order),
+            seed: self.size_seed.unwrap_or(s.seed),
+            tasks: s.tasks,
+        }
+    }
 }
 
 /// One of parbench's own workloads: a [`Workload`] and its [`Reading`], with a default size.
@@ -549,14 +574,29 @@ impl<'de> Deserialize<'de> for WorkloadKind {
 }
 
 impl WorkloadSpec {
-    /// Runs one task of this workload.
+    /// Runs one task of this workload (stamped for the batch's clock, [`crate::taskclock`]).
     pub fn run_task(&self, task: u64) -> u64 {
-        self.workload().run_task(task)
+        let began = crate::taskclock::begin();
+        let c = self.workload().run_task(task);
+        crate::taskclock::end(began);
+        c
     }
 
     /// Runs one task, letting `hooks` step in (see [`Workload::run_hooked`]).
     pub fn run_task_hooked(&self, task: u64, hooks: &mut dyn TaskHooks) -> u64 {
-        self.workload().run_hooked(task, hooks)
+        let began = crate::taskclock::begin();
+        let c = self.workload().run_hooked(task, hooks);
+        crate::taskclock::end(began);
+        c
+    }
+
+    /// Whether its tasks' completion times mean something: not for tasks that cost nothing or
+    /// only wait for each other (their tables show the time per task), nor for a batch of
+    /// one task per worker (the roles of a pipeline).
+    pub fn times_tasks(&self) -> bool {
+        self.reading().column() != Column::PerTask
+            && !self.kind().over_network()
+            && !self.workload().one_task_per_worker()
     }
 
     /// "12 tasks × 10000000 multiplies", for tables and chart captions.
@@ -633,6 +673,7 @@ mod tests {
                 cpu_ms: 5,
                 io_ms: 20,
                 iterations: 123,
+                sizes: Default::default(),
             }),
             WorkloadSpec::TcpEcho(TcpEcho { message_bytes: 9 }),
         ] {

@@ -41,6 +41,7 @@ mod tests {
             cpu_ms: 1,
             io_ms: 1,
             iterations: 1,
+            sizes: Default::default(),
         });
         assert_eq!(lesson_batch_checksum(&mixed, 3), None);
     }
