@@ -30,6 +30,9 @@ pub enum Command {
     /// Make a result file the baseline for `compare` / the CI gate (never replaces an existing
     /// baseline without --force).
     Baseline(BaselineArgs),
+    /// How the models cope with uneven tasks: one run per task-size distribution at one N, the
+    /// makespans side by side (skew.png, skew.md) and the model that copes best.
+    Skew(SkewArgs),
     /// Compare two result files cell by cell; exit 1 if any cell regressed.
     Compare(CompareArgs),
     /// Paired A/B run of two harness binaries (two parbench builds, or two builds of a bench on
@@ -240,6 +243,53 @@ impl WorkloadFlags {
             size_seed: self.size_seed,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct SkewArgs {
+    /// The workload whose tasks take a size: cpu, io or mixed.
+    #[arg(long, default_value = "cpu")]
+    pub workload: WorkloadKind,
+    /// The size distributions to compare (comma-separated; see `run --task-sizes`).
+    #[arg(long = "task-sizes", value_delimiter = ',', default_value = parbench::skew::DEFAULT_DISTS)]
+    pub dists: Vec<parbench::workload::sizes::Dist>,
+    /// The models to compare (comma-separated); sequential always runs too (the ideal)
+    /// [default: static-split, thread-pool, rayon].
+    #[arg(long, value_delimiter = ',')]
+    pub models: Option<Vec<ModelKind>>,
+    /// N, one worker count [default: the physical cores].
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Tasks per batch.
+    #[arg(long, default_value_t = 48)]
+    pub tasks: u64,
+    /// Multiply steps per cpu task (the mean).
+    #[arg(long, default_value_t = 2_000_000)]
+    pub iterations: u64,
+    /// Sleep per io task (the mean), milliseconds.
+    #[arg(long)]
+    pub sleep_ms: Option<u64>,
+    /// Compute per mixed task (the mean), milliseconds.
+    #[arg(long)]
+    pub cpu_ms: Option<u64>,
+    /// Sleep per mixed task (the mean), milliseconds.
+    #[arg(long)]
+    pub io_ms: Option<u64>,
+    /// The order tasks are handed out in: submit, shortest-first, longest-first or random.
+    #[arg(long)]
+    pub order: Option<parbench::workload::sizes::Order>,
+    /// The seed of the sizes and of --order random [default: 1].
+    #[arg(long)]
+    pub size_seed: Option<u64>,
+    /// Recorded samples per cell.
+    #[arg(long, default_value_t = 7)]
+    pub samples: usize,
+    /// Folder for the runs, skew.md and skew.png [default: reports/<host>/skew].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Do not draw skew.png or write skew.md.
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 #[derive(Debug, Args)]

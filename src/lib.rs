@@ -71,6 +71,7 @@ pub mod report;
 pub mod result;
 pub mod serve;
 pub mod session;
+pub mod skew;
 pub mod spawn;
 pub mod stats;
 pub mod store;

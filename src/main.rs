@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use cli::{
     AbArgs, AdviseArgs, BaselineArgs, Cli, Command, CompareArgs, CompareFormat, ExportArgs,
-    FitArgs, FitFormat, LessonCommand, PlanArgs, ReportArgs, RunArgs,
+    FitArgs, FitFormat, LessonCommand, PlanArgs, ReportArgs, RunArgs, SkewArgs,
 };
 use parbench::chart::render::Format;
 use parbench::export::table::machine_table;
@@ -78,6 +78,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(*args),
         Command::Advise(args) => advise(args),
         Command::Baseline(args) => baseline(args),
+        Command::Skew(args) => skew(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -271,6 +272,71 @@ fn measure(
         );
     }
     Ok(measured.results)
+}
+
+fn skew(args: SkewArgs) -> anyhow::Result<()> {
+    let machine = MachineInfo::detect();
+    let base = Overrides {
+        workloads: Some(vec![args.workload]),
+        models: args.models,
+        workers: args.workers.map(|n| vec![n]),
+        tasks: Some(args.tasks),
+        samples: Some(args.samples),
+        params: parbench::workload::Params {
+            iterations: Some(args.iterations),
+            sleep_ms: args.sleep_ms,
+            cpu_ms: args.cpu_ms,
+            io_ms: args.io_ms,
+            order: args.order,
+            size_seed: args.size_seed,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let configs = parbench::skew::configs(&machine, &base, &args.dists)?;
+    let dir = args.out.unwrap_or_else(|| {
+        PathBuf::from("reports")
+            .join(&machine.host_slug)
+            .join("skew")
+    });
+    let mut runs = Vec::new();
+    for (i, config) in configs.iter().enumerate() {
+        let dist = config.workloads[0]
+            .spec
+            .sizes()
+            .map_or("uniform".into(), |s| s.dist.to_string());
+        eprintln!("parbench: skew {}/{}: {dist} sizes", i + 1, configs.len());
+        let sub = dir.join(dist.replace(':', "-"));
+        runs.push(measure(
+            &machine,
+            config,
+            &format!("skew, {dist} sizes"),
+            &sub,
+            false,
+            Format::Png,
+        )?);
+    }
+    let s = parbench::skew::summarize(&runs).context("the runs measured nothing to compare")?;
+    let machine_line = parbench::chart::machine_line(&machine);
+    let mut chart = None;
+    if !args.no_report
+        && let Some(fig) = parbench::chart::skew::figure(&s, &machine_line)
+    {
+        let png = parbench::chart::render::render(&fig, Format::Png)?;
+        parbench::store::write_atomic(&dir.join("skew.png"), &png)?;
+        chart = Some("skew.png");
+    }
+    let md = parbench::export::skew::markdown(&s, &machine_line, chart);
+    if !args.no_report {
+        parbench::store::write_atomic(&dir.join("skew.md"), md.as_bytes())?;
+        eprintln!("parbench: skew.md and skew.png in {}", dir.display());
+    }
+    println!();
+    print!("{}", parbench::export::skew::grid(&s).markdown());
+    if let Some(v) = s.verdict() {
+        println!("\n{}", parbench::export::skew::sentence(&v));
+    }
+    Ok(())
 }
 
 fn baseline(args: BaselineArgs) -> anyhow::Result<()> {

@@ -106,17 +106,21 @@ fn the_module_graph_has_no_cycle() {
     if let Some(cycle) = find_cycle(&graph) {
         panic!("import cycle: {}", cycle.join(" -> "));
     }
-    // The leaves stay leaves: they use the error type and the process-group helpers at most.
+    // The leaves stay leaves: they use the error type, the process-group helpers and the batch
+    // clock at most.
     for leaf in [
         "error",
         "stats",
         "usage",
         "machine",
         "procgroup",
+        "taskclock",
         "workload",
     ] {
         assert!(
-            graph[leaf].iter().all(|d| d == "error" || d == "procgroup"),
+            graph[leaf]
+                .iter()
+                .all(|d| d == "error" || d == "procgroup" || d == "taskclock"),
             "{leaf} depends on {:?}",
             graph[leaf]
         );

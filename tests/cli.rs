@@ -657,3 +657,135 @@ fn pipeline_delivers_every_item_through_every_queue_and_reports_its_waits() {
         assert!(err.contains(says), "{flag} {value}: {err}");
     }
 }
+
+/// Uneven sleeps: every cell records when its tasks finished (no task finishes before its own
+/// sleep, so the p99 is at least the longest sleep the sizes drew), the workers' idle share
+/// where tasks hold a worker, and none for empty tasks; CPython's models refuse uneven sizes.
+#[test]
+fn uneven_tasks_record_their_completion_times_and_idle_share() {
+    let dir = tempfile::tempdir().unwrap();
+    parbench()
+        .args([
+            "run",
+            "--workload",
+            "io,noop",
+            "--task-sizes",
+            "bimodal:0.25:8",
+            "--order",
+            "longest-first",
+            "--tasks",
+            "8",
+            "--sleep-ms",
+            "10",
+            "--models",
+            "sequential,static-split,thread-pool,process-pool,async",
+            "--workers",
+            "2",
+            "--samples",
+            "2",
+            "--warmup",
+            "0",
+            "--settle-ms",
+            "0",
+            "--no-report",
+            "--out",
+        ])
+        .arg(dir.path())
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success();
+    let saved = load(&dir.path().join("latest.json"));
+    let io = &saved["config"]["workloads"][0]["spec"];
+    assert_eq!(io["sizes"]["dist"], "bimodal:0.25:8", "{io}");
+    let sizes: parbench::workload::sizes::Sizes =
+        serde_json::from_value(io["sizes"].clone()).unwrap();
+    let longest = sizes.layout().max() * 0.010;
+    for c in saved["cells"].as_array().unwrap() {
+        let done = &c["completion"];
+        if c["workload"] == "noop" {
+            assert!(done.is_null(), "{c}");
+            continue;
+        }
+        let p99 = done["p99_s"].as_f64().unwrap();
+        assert!(p99 >= longest, "{}: p99 {p99} < {longest}", c["model"]);
+        assert!(done["mean_s"].as_f64().unwrap() <= p99);
+        let idle = &done["idle_share"];
+        if c["model"] == "async" {
+            assert!(idle.is_null(), "futures that wait hold no worker: {c}");
+        } else {
+            let idle = idle.as_f64().unwrap();
+            assert!((0.0..1.0).contains(&idle), "{c}");
+        }
+    }
+    let out = parbench()
+        .args([
+            "run",
+            "--workload",
+            "cpu",
+            "--task-sizes",
+            "exp",
+            "--models",
+            "py-threads",
+            "--no-report",
+        ])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("with even tasks in submit order"), "{err}");
+}
+
+/// `parbench skew`: one run per distribution, skew.md with the table and the verdict naming a
+/// model, skew.png.
+#[test]
+fn skew_compares_the_models_across_size_distributions() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = parbench()
+        .args([
+            "skew",
+            "--task-sizes",
+            "uniform,pareto:1.5",
+            "--tasks",
+            "12",
+            "--iterations",
+            "20000",
+            "--workers",
+            "2",
+            "--samples",
+            "2",
+            "--out",
+        ])
+        .arg(dir.path())
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("copes best here"), "{stdout}");
+    let md = std::fs::read_to_string(dir.path().join("skew.md")).unwrap();
+    for s in [
+        "| pareto:1.5 |",
+        "static-split",
+        "rayon",
+        "![skew.png](skew.png)",
+    ] {
+        assert!(md.contains(s), "{s}: {md}");
+    }
+    assert!(dir.path().join("skew.png").metadata().unwrap().len() > 1000);
+    for d in ["uniform", "pareto-1.5"] {
+        let r = load(&dir.path().join(d).join("latest.json"));
+        assert_eq!(
+            r["cells"].as_array().unwrap().len(),
+            4,
+            "sequential + 3 models"
+        );
+    }
+    parbench()
+        .args(["skew", "--workload", "noop", "--samples", "1"])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2);
+}

@@ -313,3 +313,62 @@ fn mixed_tasks_compute_about_the_calibrated_time() {
     }
     panic!("compute took {seen:?} × the requested 20 ms");
 }
+
+/// Every size distribution in every order: every model runs the same tasks, so the batch
+/// checksum is the plain batch's sum over the tasks it laid out, however they were handed out.
+#[test]
+fn uneven_sizes_in_every_order_keep_exact_checksums() {
+    use parbench::workload::sizes::{Order, Sizes};
+    use parbench::workload::{MultiplyLoop, SleepIo};
+    let models: Vec<ModelKind> = runnable()
+        .into_iter()
+        .filter(|m| !m.is_python() && !m.is_baseline())
+        .collect();
+    let mut executors: Vec<_> = models
+        .iter()
+        .map(|m| (*m, m.start(3, &ctx()).unwrap()))
+        .collect();
+    let tasks = 10;
+    for dist in ["uniform", "exp", "pareto:1.5", "bimodal:0.2:5"] {
+        for &order in Order::ALL {
+            let sizes = Sizes {
+                dist: dist.parse().unwrap(),
+                order,
+                seed: 11,
+                tasks,
+            };
+            let specs: [WorkloadSpec; 2] = [
+                MultiplyLoop {
+                    iterations: 3_000,
+                    sizes,
+                }
+                .into(),
+                SleepIo { sleep_ms: 1, sizes }.into(),
+            ];
+            for spec in specs {
+                let expected = spec.expected_batch_checksum(tasks);
+                // The same tasks as in submit order: order changes who runs when, not what.
+                let plain = match spec {
+                    WorkloadSpec::Cpu(mut c) => {
+                        c.sizes.order = Order::Submit;
+                        WorkloadSpec::Cpu(c)
+                    }
+                    WorkloadSpec::Io(mut c) => {
+                        c.sizes.order = Order::Submit;
+                        WorkloadSpec::Io(c)
+                    }
+                    _ => unreachable!(),
+                };
+                assert_eq!(
+                    expected,
+                    plain.expected_batch_checksum(tasks),
+                    "{dist} {order}"
+                );
+                for (m, ex) in &mut executors {
+                    let out = ex.run_batch(&spec, tasks).unwrap();
+                    assert_eq!(out.checksum, expected, "{dist} {order} {m}");
+                }
+            }
+        }
+    }
+}

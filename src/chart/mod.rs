@@ -11,6 +11,7 @@ pub mod lesson;
 pub mod machines;
 pub mod render;
 pub mod scaling;
+pub mod skew;
 pub mod usl;
 
 use crate::machine::MachineInfo;

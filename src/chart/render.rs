@@ -356,8 +356,10 @@ fn draw_panel<DB: DrawingBackend>(
         // Every point carries its own label.
         return Ok(());
     }
-    let position = match axis {
-        YAxis::Seconds | YAxis::LogSeconds => SeriesLabelPosition::UpperRight,
+    let position = match (axis, &panel.x_axis) {
+        // Categories on a time axis from 0: the space under the lines is free.
+        (YAxis::Seconds, XAxis::Named(_)) => SeriesLabelPosition::LowerRight,
+        (YAxis::Seconds | YAxis::LogSeconds, _) => SeriesLabelPosition::UpperRight,
         _ => SeriesLabelPosition::UpperLeft,
     };
     chart

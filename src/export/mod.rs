@@ -6,6 +6,7 @@ pub mod grid;
 pub mod html;
 pub mod markdown;
 pub mod services;
+pub mod skew;
 pub mod table;
 pub mod verdicts;
 

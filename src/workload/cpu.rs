@@ -128,6 +128,10 @@ impl Workload for MultiplyLoop {
             self.sizes.tasks = tasks;
         }
     }
+
+    fn sizes(&self) -> Option<Sizes> {
+        Some(self.sizes)
+    }
 }
 
 impl Builtin for MultiplyLoop {

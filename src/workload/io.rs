@@ -88,6 +88,10 @@ impl Workload for SleepIo {
             self.sizes.tasks = tasks;
         }
     }
+
+    fn sizes(&self) -> Option<Sizes> {
+        Some(self.sizes)
+    }
 }
 
 impl Builtin for SleepIo {

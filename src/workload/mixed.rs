@@ -114,6 +114,10 @@ impl Workload for Mixed {
         }
     }
 
+    fn sizes(&self) -> Option<Sizes> {
+        Some(self.sizes)
+    }
+
     fn calibrate(&mut self, ns_per_step: &mut dyn FnMut() -> f64) -> bool {
         if self.iterations != 0 {
             return false;

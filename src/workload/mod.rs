@@ -89,6 +89,11 @@ pub trait Workload {
         let _ = tasks;
     }
 
+    /// Its task sizes and order, for a workload whose tasks take a size.
+    fn sizes(&self) -> Option<sizes::Sizes> {
+        None
+    }
+
     /// Sizes itself for this machine, given the nanoseconds a multiply step takes (asked for
     /// only when needed: timing it takes a while). Returns whether it did.
     fn calibrate(&mut self, ns_per_step: &mut dyn FnMut() -> f64) -> bool {
@@ -588,6 +593,11 @@ impl WorkloadSpec {
         let c = self.workload().run_hooked(task, hooks);
         crate::taskclock::end(began);
         c
+    }
+
+    /// Its task sizes and order, where its tasks take a size ([`Workload::sizes`]).
+    pub fn sizes(&self) -> Option<sizes::Sizes> {
+        self.workload().sizes()
     }
 
     /// Whether its tasks' completion times mean something: not for tasks that cost nothing or
