@@ -64,7 +64,7 @@ pub enum Command {
     /// Internal: the tcp-echo server of one design, on 127.0.0.1 and an ephemeral port.
     #[command(hide = true)]
     EchoServer {
-        /// blocking-threads, nonblocking-poll, multiplexing or async.
+        /// blocking-threads, nonblocking-poll, multiplexing, async, signal-driven or io-uring.
         #[arg(long)]
         model: String,
     },

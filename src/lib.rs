@@ -32,7 +32,7 @@
 //! - [`model`]: how tasks run, one table row per model (sequential, threads, thread pool, rayon,
 //!   processes and process pool (spawn or fork), async, a simulated GIL, and CPython's own
 //!   models);
-//! - [`net`]: the `tcp-echo` workload: echo servers of four designs and the client load;
+//! - [`net`]: the `tcp-echo` workload: echo servers of six designs and the client load;
 //! - [`plan`]: presets, worker sweeps and cells; [`limits`]: process, thread, PID, mapping,
 //!   file and memory limits checked before a run; [`interrupt`]: SIGINT/SIGTERM handling;
 //! - [`lesson`]: the lesson's deadlock, its cure and the re-entrant lock, shown safely;

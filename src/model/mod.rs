@@ -156,6 +156,28 @@ fn fork_available() -> std::result::Result<(), String> {
     }
 }
 
+fn linux_only() -> std::result::Result<(), String> {
+    if cfg!(target_os = "linux") {
+        Ok(())
+    } else {
+        Err("this design is implemented for Linux only".into())
+    }
+}
+
+/// Whether this kernel lets this process use io_uring (too old a kernel, or a seccomp policy,
+/// refuses it).
+#[cfg(target_os = "linux")]
+fn uring_available() -> std::result::Result<(), String> {
+    io_uring::IoUring::new(8)
+        .map(|_| ())
+        .map_err(|e| format!("the kernel refuses io_uring here ({e})"))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn uring_available() -> std::result::Result<(), String> {
+    linux_only()
+}
+
 #[cfg(target_os = "linux")]
 fn start_fork(workers: usize, _: &ModelContext) -> Result<Box<dyn Executor>> {
     Ok(Box::new(ProcessesForkModel::new(workers)?))
@@ -543,6 +565,42 @@ models! {
         colour: (120, 40, 140),
         task_cost_s: 3e-5,
         available: always,
+        start: Start::EchoServerOnly,
+    },
+    /// `tcp-echo` server: one thread told by a real-time signal which socket is ready (Linux).
+    SignalDriven => ModelSpec {
+        name: "signal-driven",
+        summary: "tcp-echo server: one thread told by a signal which socket is ready (O_ASYNC, F_SETSIG; Linux)",
+        family: Family::EchoServer,
+        in_presets: false,
+        pool: true,
+        other_processes: false,
+        own_threads: OwnThreads::PerWorker(1),
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: true,
+        runs_programs: false,
+        colour: (200, 80, 0),
+        task_cost_s: 3e-5,
+        available: linux_only,
+        start: Start::EchoServerOnly,
+    },
+    /// `tcp-echo` server: one thread submitting reads and writes the kernel completes (Linux).
+    IoUring => ModelSpec {
+        name: "io-uring",
+        summary: "tcp-echo server: one thread submitting reads and writes the kernel completes (io_uring; Linux)",
+        family: Family::EchoServer,
+        in_presets: false,
+        pool: true,
+        other_processes: false,
+        own_threads: OwnThreads::PerWorker(1),
+        waits: Waits::Workers,
+        computes: Computes::UpToCores,
+        serves_tcp: true,
+        runs_programs: false,
+        colour: (0, 90, 200),
+        task_cost_s: 3e-5,
+        available: uring_available,
         start: Start::EchoServerOnly,
     },
 }

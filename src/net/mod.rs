@@ -13,6 +13,10 @@
 pub mod client;
 pub mod model;
 pub mod server;
+#[cfg(target_os = "linux")]
+mod signal_driven;
+#[cfg(target_os = "linux")]
+mod uring;
 
 use crate::error::{Error, Result};
 use crate::exec::{Executor, ModelContext};
@@ -31,18 +35,25 @@ pub enum EchoServer {
     Multiplexing,
     /// tokio's multi-thread runtime, a task per connection.
     Tokio,
+    /// One thread told by a signal which socket is ready (Linux).
+    SignalDriven,
+    /// One thread submitting reads and writes the kernel completes: io_uring (Linux).
+    IoUring,
 }
 
 impl EchoServer {
     /// Every design, in display order.
-    pub const ALL: [EchoServer; 4] = [
+    pub const ALL: [EchoServer; 6] = [
         EchoServer::BlockingThreads,
         EchoServer::NonblockingPoll,
         EchoServer::Multiplexing,
         EchoServer::Tokio,
+        EchoServer::SignalDriven,
+        EchoServer::IoUring,
     ];
 
-    /// The models of the designs, in display order (the `net` preset's).
+    /// The models of the designs, in display order (the `net` preset's; a design this machine
+    /// cannot run is skipped with a notice when the run starts).
     pub fn models() -> Vec<ModelKind> {
         Self::ALL.map(EchoServer::model).to_vec()
     }
@@ -54,6 +65,8 @@ impl EchoServer {
             EchoServer::NonblockingPoll => ModelKind::NonblockingPoll,
             EchoServer::Multiplexing => ModelKind::Multiplexing,
             EchoServer::Tokio => ModelKind::Async,
+            EchoServer::SignalDriven => ModelKind::SignalDriven,
+            EchoServer::IoUring => ModelKind::IoUring,
         }
     }
 

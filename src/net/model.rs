@@ -152,14 +152,28 @@ impl Drop for ServerProcess {
         self.signal(libc::SIGCONT);
         self.stdin.take();
         let deadline = Instant::now() + Duration::from_secs(1);
+        let mut exited = false;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+                exited = true;
+                break;
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if !exited {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        // The kernel lets go of an io_uring server's listening socket after the process has
+        // ended, asynchronously: wait for it (at most a second), so the port is free when the
+        // cell is over, as for every other design.
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        let until = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < until
+            && std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(50)).is_ok()
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 }
 

@@ -5,7 +5,9 @@
 //!   lesson's busy loop: it never blocks, it spins). Between batches the executor stops every
 //!   server (SIGSTOP), so an idle spinner does not steal a core from the rest of a run;
 //! - `multiplexing`: one thread waiting for readiness with mio (epoll / kqueue);
-//! - `async`: tokio tasks, one per connection, on a multi-thread runtime.
+//! - `async`: tokio tasks, one per connection, on a multi-thread runtime;
+//! - `signal-driven` (Linux): the kernel signals which socket is ready (`signal_driven.rs`);
+//! - `io-uring` (Linux): the kernel does the reads and writes and reports them done (`uring.rs`).
 //!
 //! [`serve_main`] is the hidden `parbench echo-server --model M`: it listens on 127.0.0.1 and an
 //! ephemeral port (backlog 4096, so 1024 connections arriving at once are not dropped), prints
@@ -71,6 +73,14 @@ pub fn serve_main(model: &str) -> i32 {
         EchoServer::NonblockingPoll => nonblocking_poll(listener),
         EchoServer::Multiplexing => multiplexing(listener),
         EchoServer::Tokio => async_tokio(listener),
+        #[cfg(target_os = "linux")]
+        EchoServer::SignalDriven => super::signal_driven::serve(listener, BUF),
+        #[cfg(target_os = "linux")]
+        EchoServer::IoUring => super::uring::serve(listener, BUF),
+        #[cfg(not(target_os = "linux"))]
+        EchoServer::SignalDriven | EchoServer::IoUring => Err(io::Error::other(
+            "this design is implemented for Linux only",
+        )),
     };
     match result {
         Ok(()) => 0,

@@ -273,7 +273,10 @@ impl RunConfig {
             if kind.over_network() {
                 if let Some(m) = models.iter().find(|m| !m.serves_tcp()) {
                     return bad(format!(
-                        "{m} does not serve {kind}; its models are blocking-threads, nonblocking-poll, multiplexing and async"
+                        "{m} does not serve {kind}; its models are {}",
+                        crate::net::EchoServer::ALL
+                            .map(|d| d.model().name())
+                            .join(", ")
                     ));
                 }
             } else if let Some(m) = models.iter().find(|m| m.tcp_only()) {

@@ -29,7 +29,7 @@ pub enum Preset {
     SeedIo,
     /// The lesson's table: seed-cpu and seed-io, CPython's models beside parbench's, 3 samples.
     Lesson,
-    /// `tcp-echo` over loopback: the four server designs at 1 … 1024 connections.
+    /// `tcp-echo` over loopback: the six server designs at 1 … 1024 connections.
     Net,
 }
 
