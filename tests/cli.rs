@@ -501,30 +501,25 @@ fn contention_is_exact_except_racy_which_counts_its_lost_updates() {
     for sync in ["mutex", "atomic", "sharded", "racy"] {
         let dir = tempfile::tempdir().unwrap();
         let out = parbench()
-            .args([
-                "run",
-                "--workload",
-                "contention",
-                "--sync",
-                sync,
-                "--updates",
-                "5000",
-                "--tasks",
-                "8",
-                "--models",
-                "sequential,threads,process-pool,async",
-                "--workers",
-                "1,2",
-                "--samples",
-                "3",
-                "--warmup",
-                "0",
-                "--settle-ms",
-                "0",
-                "--no-report",
-                "--out",
-            ])
-            .arg(dir.path())
+            .args(crate::quiet_run(
+                dir.path(),
+                &[
+                    "run",
+                    "--workload",
+                    "contention",
+                    "--sync",
+                    sync,
+                    "--updates",
+                    "5000",
+                    "--tasks",
+                    "8",
+                    "--models",
+                    "sequential,threads,process-pool,async",
+                    "--workers",
+                    "1,2",
+                ],
+                3,
+            ))
             .timeout(Duration::from_secs(60))
             .assert()
             .success()
@@ -578,36 +573,31 @@ fn pipeline_delivers_every_item_through_every_queue_and_reports_its_waits() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let out = parbench()
-            .args([
-                "run",
-                "--workload",
-                "pipeline",
-                "--queue",
-                queue,
-                "--shutdown",
-                shutdown,
-                "--items",
-                "3000",
-                "--item-us",
-                "2",
-                "--capacity",
-                "8",
-                "--producers",
-                "2",
-                "--models",
-                "sequential,thread-pool,process-pool,async,gil",
-                "--workers",
-                "2,4",
-                "--samples",
-                "3",
-                "--warmup",
-                "0",
-                "--settle-ms",
-                "0",
-                "--no-report",
-                "--out",
-            ])
-            .arg(dir.path())
+            .args(crate::quiet_run(
+                dir.path(),
+                &[
+                    "run",
+                    "--workload",
+                    "pipeline",
+                    "--queue",
+                    queue,
+                    "--shutdown",
+                    shutdown,
+                    "--items",
+                    "3000",
+                    "--item-us",
+                    "2",
+                    "--capacity",
+                    "8",
+                    "--producers",
+                    "2",
+                    "--models",
+                    "sequential,thread-pool,process-pool,async,gil",
+                    "--workers",
+                    "2,4",
+                ],
+                3,
+            ))
             .timeout(Duration::from_secs(60))
             .assert()
             .success()
@@ -665,32 +655,27 @@ fn pipeline_delivers_every_item_through_every_queue_and_reports_its_waits() {
 fn uneven_tasks_record_their_completion_times_and_idle_share() {
     let dir = tempfile::tempdir().unwrap();
     parbench()
-        .args([
-            "run",
-            "--workload",
-            "io,noop",
-            "--task-sizes",
-            "bimodal:0.25:8",
-            "--order",
-            "longest-first",
-            "--tasks",
-            "8",
-            "--sleep-ms",
-            "10",
-            "--models",
-            "sequential,static-split,thread-pool,process-pool,async",
-            "--workers",
-            "2",
-            "--samples",
-            "2",
-            "--warmup",
-            "0",
-            "--settle-ms",
-            "0",
-            "--no-report",
-            "--out",
-        ])
-        .arg(dir.path())
+        .args(crate::quiet_run(
+            dir.path(),
+            &[
+                "run",
+                "--workload",
+                "io,noop",
+                "--task-sizes",
+                "bimodal:0.25:8",
+                "--order",
+                "longest-first",
+                "--tasks",
+                "8",
+                "--sleep-ms",
+                "10",
+                "--models",
+                "sequential,static-split,thread-pool,process-pool,async",
+                "--workers",
+                "2",
+            ],
+            2,
+        ))
         .timeout(Duration::from_secs(60))
         .assert()
         .success();

@@ -93,18 +93,7 @@ fn parbench(mark: &str) -> Command {
 /// `head` (a `run` and what it measures), then tiny sampling into `out` without a report, then
 /// `extra`.
 fn tiny_run(out: &Path, head: &[&str], extra: &[&str]) -> Vec<String> {
-    let tail = [
-        "--samples",
-        "2",
-        "--warmup",
-        "0",
-        "--settle-ms",
-        "0",
-        "--no-report",
-        "--out",
-    ];
-    let mut a: Vec<String> = head.iter().chain(&tail).map(|s| s.to_string()).collect();
-    a.push(out.display().to_string());
+    let mut a = crate::quiet_run(out, head, 2);
     a.extend(extra.iter().map(|s| s.to_string()));
     a
 }

@@ -124,9 +124,7 @@ impl Workload for MultiplyLoop {
     }
 
     fn set_tasks(&mut self, tasks: u64) {
-        if !self.sizes.is_plain() {
-            self.sizes.tasks = tasks;
-        }
+        self.sizes.set_tasks(tasks);
     }
 
     fn sizes(&self) -> Option<Sizes> {

@@ -15,7 +15,6 @@
 
 use super::{AsyncTask, Batch, Builtin, Column, Ideal, Offload, Params, Reading, Workload, mix};
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -61,7 +60,7 @@ fn notify() -> &'static tokio::sync::Notify {
 }
 
 /// How long a waiter may wait in all, nanoseconds (the task timeout).
-static WAIT_NS: AtomicU64 = AtomicU64::new(60_000_000_000);
+static WAIT: super::WaitLimit = super::WaitLimit::new();
 
 fn light() -> std::sync::MutexGuard<'static, Light> {
     LIGHT.lock().unwrap_or_else(|e| e.into_inner())
@@ -118,7 +117,7 @@ impl Event {
     }
 
     fn run_blocking(&self, task: u64) -> u64 {
-        let limit = Duration::from_nanos(WAIT_NS.load(Ordering::Relaxed));
+        let limit = WAIT.get();
         let deadline = Instant::now() + limit;
         let mut l = light();
         match arrive(&mut l) {
@@ -174,7 +173,7 @@ impl Workload for Event {
     fn run_async(&self, task: u64, _: Offload) -> AsyncTask {
         let w = *self;
         Box::pin(async move {
-            let limit = Duration::from_nanos(WAIT_NS.load(Ordering::Relaxed));
+            let limit = WAIT.get();
             let deadline = tokio::time::Instant::now() + limit;
             // Registered before arriving, so the signal cannot come in between unseen.
             let notified = notify().notified();
@@ -233,8 +232,7 @@ impl Workload for Event {
     }
 
     fn set_task_timeout(&self, timeout: Duration) {
-        let ns = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX).max(1);
-        WAIT_NS.store(ns, Ordering::Relaxed);
+        WAIT.set(timeout);
     }
 
     fn prepare(&self, tasks: u64) -> crate::Result<()> {
@@ -277,6 +275,7 @@ impl Reading for Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     /// The statics are shared: the tests that use them take turns.
     static SERIAL: Mutex<()> = Mutex::new(());

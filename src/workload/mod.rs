@@ -339,6 +339,28 @@ pub fn blocking(hooks: &mut dyn TaskHooks, f: impl FnOnce() -> u64) -> u64 {
     c
 }
 
+/// How long a task of a workload whose tasks wait for each other may wait in all: its task
+/// timeout ([`Workload::set_task_timeout`]), one minute until the runner sets it.
+pub(crate) struct WaitLimit(std::sync::atomic::AtomicU64);
+
+impl WaitLimit {
+    /// One minute.
+    pub(crate) const fn new() -> Self {
+        WaitLimit(std::sync::atomic::AtomicU64::new(60_000_000_000))
+    }
+
+    /// Takes the task timeout.
+    pub(crate) fn set(&self, timeout: std::time::Duration) {
+        let ns = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX).max(1);
+        self.0.store(ns, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The limit.
+    pub(crate) fn get(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.0.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 /// Hooks that do nothing.
 pub struct NoHooks;
 impl TaskHooks for NoHooks {}

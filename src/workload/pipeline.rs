@@ -147,7 +147,7 @@ struct Run {
 /// The current batch, made by [`Workload::prepare`].
 static RUN: Mutex<Option<Arc<Run>>> = Mutex::new(None);
 /// The task timeout, nanoseconds.
-static WAIT_NS: AtomicU64 = AtomicU64::new(60_000_000_000);
+static WAIT: super::WaitLimit = super::WaitLimit::new();
 /// The sum every batch's item checksums must reach, for (items, steps): computed once.
 static EXPECTED: Mutex<Option<(u64, u64, u64)>> = Mutex::new(None);
 
@@ -738,8 +738,7 @@ impl Workload for Pipeline {
     }
 
     fn set_task_timeout(&self, timeout: Duration) {
-        let ns = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX).max(1);
-        WAIT_NS.store(ns, Ordering::Relaxed);
+        WAIT.set(timeout);
     }
 
     fn prepare(&self, tasks: u64) -> crate::Result<()> {
@@ -777,7 +776,7 @@ impl Workload for Pipeline {
             empty_ns: AtomicU64::new(0),
             consumer_ns: AtomicU64::new(0),
             failed: AtomicBool::new(false),
-            wait: Duration::from_nanos(WAIT_NS.load(Ordering::Relaxed)),
+            wait: WAIT.get(),
         }));
         Ok(())
     }

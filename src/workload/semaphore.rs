@@ -37,8 +37,8 @@ struct State {
     /// Permits held now, and the most ever held during the batch.
     held: AtomicU64,
     most: AtomicU64,
-    /// How long a task may wait for a permit, nanoseconds (the task timeout).
-    wait_ns: AtomicU64,
+    /// How long a task may wait for a permit (the task timeout).
+    wait: super::WaitLimit,
 }
 
 static STATE: State = State {
@@ -47,7 +47,7 @@ static STATE: State = State {
     tokio: Mutex::new(None),
     held: AtomicU64::new(0),
     most: AtomicU64::new(0),
-    wait_ns: AtomicU64::new(60_000_000_000),
+    wait: super::WaitLimit::new(),
 };
 
 fn hold() {
@@ -70,7 +70,7 @@ impl Semaphore {
     }
 
     fn wait_limit() -> Duration {
-        Duration::from_nanos(STATE.wait_ns.load(Ordering::Relaxed))
+        STATE.wait.get()
     }
 
     /// Task `task` on this thread: wait for a permit, sleep, give it back.
@@ -194,8 +194,7 @@ impl Workload for Semaphore {
     }
 
     fn set_task_timeout(&self, timeout: Duration) {
-        let ns = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX).max(1);
-        STATE.wait_ns.store(ns, Ordering::Relaxed);
+        STATE.wait.set(timeout);
     }
 
     fn verify_batch(&self, _tasks: u64) -> Result<Option<[u64; 2]>, String> {

@@ -249,6 +249,14 @@ impl Sizes {
         self.dist.is_uniform() && self.order == Order::Submit
     }
 
+    /// Takes the plan's tasks per batch, over which uneven sizes or an order are laid out (the
+    /// plain batch keeps none, so its files stay as they were).
+    pub fn set_tasks(&mut self, tasks: u64) {
+        if !self.is_plain() {
+            self.tasks = tasks;
+        }
+    }
+
     /// The batch laid out (computed once per thread and batch shape).
     pub fn layout(&self) -> Arc<Layout> {
         LAYOUT.with_borrow_mut(|slot| match slot {
