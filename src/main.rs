@@ -454,8 +454,10 @@ fn ab(args: AbArgs) -> anyhow::Result<bool> {
         args.current.display(),
         config.samples
     );
-    let mut sink = parbench::store::ResultSink::new(&args.out, "ab");
-    sink.run_file = args.out.join("latest-ab.json");
+    let sink = parbench::store::ResultSink {
+        run_file: args.out.join("latest-ab.json"),
+        latest_file: args.out.join("latest.json"),
+    };
     let mut observer = parbench::console::Progress::new(sink, config.warmup, head);
     let opts = parbench::ab::AbOptions {
         threshold: args.threshold,

@@ -63,7 +63,7 @@ impl Session<'_> {
             )));
         }
         crate::interrupt::install()?;
-        let sink = ResultSink::new(self.dir, &now_utc());
+        let sink = ResultSink::claim(self.dir, &now_utc())?;
         let headline = format!(
             "{}, {} cells × ({} warm-up + {} samples{}) on {} ({} logical cores)",
             self.what,
@@ -88,7 +88,10 @@ impl Session<'_> {
                 dir: self.dir.to_path_buf(),
             }),
             // Refused before anything ran (a limit, a bad plan): nothing was saved.
-            Err(e) if !sink.run_file.exists() => Err(e),
+            Err(e) if std::fs::metadata(&sink.run_file).is_ok_and(|m| m.len() == 0) => {
+                sink.abandon();
+                Err(e)
+            }
             Err(e) => Err(Error::Stopped {
                 saved: sink.run_file,
                 inner: Box::new(e),

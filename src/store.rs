@@ -7,9 +7,32 @@ use crate::result::{OLDEST_SCHEMA_VERSION, RunResults, SCHEMA_VERSION};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// The one output-path policy: parbench writes regular files only. A path that exists and is
+/// anything else — a folder, a device (even `/dev/null`), a FIFO, a socket, or a symbolic link
+/// (whose target a rename would not follow but replace) — is refused, before anything is
+/// written.
+pub fn check_output(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(Error::Config(format!(
+            "{} is a symbolic link; parbench writes regular files only and will not replace it",
+            path.display()
+        ))),
+        Ok(m) if m.is_dir() => Err(Error::Config(format!(
+            "{} is a folder, not a file to write",
+            path.display()
+        ))),
+        Ok(m) if !m.is_file() => Err(Error::Config(format!(
+            "{} is not a regular file (a device, FIFO or socket); parbench writes regular files only and will not replace it",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `bytes` in a temporary file in `path`'s folder (created if missing), ready to be renamed to
-/// `path`.
+/// `path` (which [`check_output`] allows).
 fn staged(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+    check_output(path)?;
     let err = |source| Error::Write {
         path: path.to_path_buf(),
         io: source,
@@ -75,19 +98,50 @@ pub struct ResultSink {
 }
 
 impl ResultSink {
-    /// A sink in `dir` named after `started_utc` (`2026-11-26T14:06:22Z` → `2026-11-26T14-06-22Z.json`),
-    /// with a numeric suffix if that name is taken.
-    pub fn new(dir: &Path, started_utc: &str) -> ResultSink {
+    /// A sink in `dir` named after `started_utc` (`2026-11-26T14:06:22Z` →
+    /// `2026-11-26T14-06-22Z.json`, `…-2.json` if that name is taken), its name claimed by
+    /// creating the file exclusively: two runs started in the same second into one folder get
+    /// two files. The folder is created; one that cannot be written is refused here, before
+    /// anything is measured. The claimed file stays empty until the first save replaces it
+    /// ([`ResultSink::abandon`] removes it if nothing is ever saved).
+    pub fn claim(dir: &Path, started_utc: &str) -> Result<ResultSink> {
+        let refuse = |e: std::io::Error| {
+            Error::Config(format!(
+                "cannot write results to --out {}: {e}",
+                dir.display()
+            ))
+        };
+        check_output(&dir.join("latest.json"))?;
+        std::fs::create_dir_all(dir).map_err(refuse)?;
         let stem = started_utc.replace(':', "-");
-        let mut run_file = dir.join(format!("{stem}.json"));
-        let mut i = 2;
-        while run_file.exists() {
-            run_file = dir.join(format!("{stem}-{i}.json"));
-            i += 1;
+        for i in 1.. {
+            let name = match i {
+                1 => format!("{stem}.json"),
+                i => format!("{stem}-{i}.json"),
+            };
+            let run_file = dir.join(name);
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&run_file)
+            {
+                Ok(_) => {
+                    return Ok(ResultSink {
+                        run_file,
+                        latest_file: dir.join("latest.json"),
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(refuse(e)),
+            }
         }
-        ResultSink {
-            run_file,
-            latest_file: dir.join("latest.json"),
+        unreachable!("some suffix is free")
+    }
+
+    /// Removes the claimed run file if nothing was ever saved in it.
+    pub fn abandon(&self) {
+        if std::fs::metadata(&self.run_file).is_ok_and(|m| m.len() == 0) {
+            let _ = std::fs::remove_file(&self.run_file);
         }
     }
 
@@ -182,10 +236,48 @@ mod tests {
     #[test]
     fn sink_names_follow_the_timestamp_and_never_collide() {
         let dir = tempfile::tempdir().unwrap();
-        let a = ResultSink::new(dir.path(), "2026-11-26T14:06:22Z");
+        let a = ResultSink::claim(dir.path(), "2026-11-26T14:06:22Z").unwrap();
         assert!(a.run_file.ends_with("2026-11-26T14-06-22Z.json"));
-        std::fs::write(&a.run_file, "x").unwrap();
-        let b = ResultSink::new(dir.path(), "2026-11-26T14:06:22Z");
+        // Claimed, not yet written: the next run of the same second gets another name.
+        let b = ResultSink::claim(dir.path(), "2026-11-26T14:06:22Z").unwrap();
         assert!(b.run_file.ends_with("2026-11-26T14-06-22Z-2.json"));
+        b.abandon();
+        assert!(!b.run_file.exists());
+        // Many at once, from threads: every one its own file.
+        let names: Vec<PathBuf> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| ResultSink::claim(dir.path(), "T").unwrap().run_file))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut distinct = names.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 8);
+    }
+
+    #[test]
+    fn only_regular_files_are_written_or_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.json");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = write_atomic(&link, b"x").unwrap_err().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let e = write_new(&fifo, b"x", true).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        assert!(!std::fs::symlink_metadata(&fifo).unwrap().is_file());
+        let e = write_atomic(Path::new("/dev/null"), b"x").unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        assert!(write_atomic(dir.path(), b"x").unwrap_err().to_string().contains("folder"));
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 3, "no temp file left");
     }
 }

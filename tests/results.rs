@@ -36,7 +36,7 @@ fn a_tiny_run_measures_every_cell_and_round_trips() {
     let machine = MachineInfo::detect();
     let config = build_config(Preset::Quick, &machine, &tiny()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let sink = ResultSink::new(dir.path(), "2026-01-01T00:00:00Z");
+    let sink = ResultSink::claim(dir.path(), "2026-01-01T00:00:00Z").unwrap();
 
     struct Saving(ResultSink, usize);
     impl Observer for Saving {

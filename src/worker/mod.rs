@@ -34,23 +34,22 @@ use std::path::PathBuf;
 /// Environment variable naming the worker executable explicitly.
 pub const WORKER_ENV: &str = "PARBENCH_WORKER";
 
-/// Runs one request and builds the answer.
+/// Cuts `s` to at most `max` bytes, at a character boundary.
+fn truncate_at_char(s: &mut String, max: usize) {
+    if s.len() > max {
+        let cut = (0..=max).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(0);
+        s.truncate(cut);
+    }
+}
+
+/// Runs one request (of this version: [`serve`] checks) and builds the answer.
 fn answer(req: &Request) -> Response {
     let started_ns = crate::taskclock::now_ns();
-    let result = if req.protocol != PROTOCOL || req.version != env!("CARGO_PKG_VERSION") {
-        Err(format!(
-            "worker is parbench {} (protocol {PROTOCOL}), parent sent version {} (protocol {})",
-            env!("CARGO_PKG_VERSION"),
-            req.version,
-            req.protocol
-        ))
-    } else {
-        let checksum = req.workload.run_task(req.task);
-        match crate::workload::user::take_panic() {
-            Some(p) if p.panicked => Err(format!("panicked: {}", p.message)),
-            Some(p) => Err(p.message),
-            None => Ok(checksum),
-        }
+    let checksum = req.workload.run_task(req.task);
+    let result = match crate::workload::user::take_panic() {
+        Some(p) if p.panicked => Err(format!("panicked: {}", p.message)),
+        Some(p) => Err(p.message),
+        None => Ok(checksum),
     };
     let ended_ns = crate::taskclock::now_ns();
     Response {
@@ -76,6 +75,16 @@ pub fn serve(input: &mut impl Read, output: &mut impl Write) -> i32 {
                 return 2;
             }
         };
+        if req.protocol != PROTOCOL || req.version != env!("CARGO_PKG_VERSION") {
+            let mut theirs = format!("{} (protocol {})", req.version, req.protocol);
+            truncate_at_char(&mut theirs, 200);
+            eprintln!(
+                "parbench worker {}: worker protocol error: this worker is parbench {} (protocol {PROTOCOL}), the request is from {theirs}",
+                std::process::id(),
+                env!("CARGO_PKG_VERSION"),
+            );
+            return 2;
+        }
         if let Some(f) = fault {
             f.strike(req.task, output);
         }
@@ -90,7 +99,7 @@ pub fn serve(input: &mut impl Read, output: &mut impl Write) -> i32 {
         }
         let mut resp = answer(&req);
         if let Err(msg) = &mut resp.result {
-            msg.truncate(1000);
+            truncate_at_char(msg, 1000);
         }
         // One write call per frame: atomic on a pipe below PIPE_BUF.
         if let Err(e) = output
@@ -233,12 +242,21 @@ mod tests {
         assert!(decode_frame::<Request>(&bad_body).is_err());
     }
 
+    /// Another version's request — its version string multi-byte and long — is refused:
+    /// exit 2, nothing written, no panic.
     #[test]
-    fn a_version_mismatch_is_reported_not_run() {
-        let mut req = Request::new(0, WorkloadSpec::Noop(crate::workload::Noop));
-        req.version = "0.0.0-other".into();
-        let resp = answer(&req);
-        assert!(resp.result.unwrap_err().contains("0.0.0-other"));
+    fn a_request_of_another_version_is_refused_with_nothing_written() {
+        for version in ["0.0.0-other".to_string(), "é".repeat(700)] {
+            let mut req = Request::new(0, WorkloadSpec::Noop(crate::workload::Noop));
+            req.version = version;
+            let frame = encode(&req);
+            let mut out = Vec::new();
+            assert_eq!(serve(&mut frame.as_slice(), &mut out), 2);
+            assert!(out.is_empty());
+        }
+        let mut s = "é".repeat(600);
+        truncate_at_char(&mut s, 1001);
+        assert_eq!(s.len(), 1000);
     }
 
     #[test]
