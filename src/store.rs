@@ -198,7 +198,15 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<RunResults> {
             supported: SCHEMA_VERSION,
         });
     }
-    serde_json::from_value(value).map_err(|e| parse_err(e.to_string()))
+    if let Some(at) = crate::result::check::huge_float(&value) {
+        return Err(parse_err(format!(
+            "the number at {} is larger than any measurement",
+            at.trim_start_matches('.')
+        )));
+    }
+    let r: RunResults = serde_json::from_value(value).map_err(|e| parse_err(e.to_string()))?;
+    crate::result::check::check(&r).map_err(parse_err)?;
+    Ok(r)
 }
 
 #[cfg(test)]

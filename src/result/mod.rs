@@ -3,6 +3,7 @@
 //! and writing files is `store`'s job; formatting is `export`'s. The schema is documented in
 //! the README.
 
+pub mod check;
 mod derive;
 
 pub use derive::{NetRaw, RawCell, SpeedupBaseline, TaskTimes, derive, speedup_baseline};
