@@ -37,13 +37,16 @@ pub fn textbook_estimate(cores: usize, cpu_ms: u64, io_ms: u64) -> f64 {
 /// rounded estimate and the machine's core counts.
 pub fn sweep(machine: &MachineInfo, estimate: f64) -> Vec<usize> {
     let mut w = default_workers(machine);
-    let top = (2.0 * estimate).ceil() as usize;
-    let mut n = 1;
+    // Bounded: an absurd estimate (hours of waiting per ms of compute) stops at the largest
+    // count a plan accepts, which its validation then names.
+    let cap = crate::plan::MAX_WORKERS.saturating_mul(2);
+    let top = (2.0 * estimate).ceil().min(cap as f64) as usize;
+    let mut n: usize = 1;
     while n < top {
-        n *= 2;
+        n = n.saturating_mul(2).min(cap);
         w.push(n);
     }
-    w.push(estimate.round().max(1.0) as usize);
+    w.push(estimate.round().clamp(1.0, cap as f64) as usize);
     w.sort_unstable();
     w.dedup();
     w

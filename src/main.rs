@@ -199,8 +199,23 @@ fn commands(args: &RunArgs) -> anyhow::Result<Vec<parbench::workload::UserRef>> 
 
 fn advise(args: AdviseArgs) -> anyhow::Result<()> {
     let machine = MachineInfo::detect();
-    if args.cpu_ms == 0 {
-        return Err(UsageError("--cpu-ms must be at least 1".into()).into());
+    use parbench::workload::Workload;
+    parbench::workload::Mixed::new(args.cpu_ms, args.io_ms)
+        .check()
+        .map_err(UsageError)?;
+    let estimate = parbench::advise::textbook_estimate(
+        machine.cores_for_cpu_bound(),
+        args.cpu_ms,
+        args.io_ms,
+    );
+    if estimate > parbench::plan::MAX_WORKERS as f64 / 2.0 {
+        return Err(UsageError(format!(
+            "--cpu-ms {} --io-ms {}: the textbook pool size is {estimate:.0} workers, more than parbench sweeps (at most {} workers)",
+            args.cpu_ms,
+            args.io_ms,
+            parbench::plan::MAX_WORKERS
+        ))
+        .into());
     }
     let config = parbench::advise::advise_config(
         &machine,

@@ -103,6 +103,16 @@ pub struct RunConfig {
 /// The most samples sampling until precise gives one cell.
 pub const MAX_SAMPLES: usize = 200;
 
+/// The largest worker count parbench accepts (far beyond what any machine starts: the limit
+/// checks refuse much less; this keeps the arithmetic on it safe).
+pub const MAX_WORKERS: usize = 1_000_000;
+
+/// The most `--samples` or `--warmup` a cell may ask for.
+pub const MAX_ROUNDS: usize = 1_000_000;
+
+/// The most tasks per batch.
+pub const MAX_TASKS: u64 = 1_000_000_000;
+
 fn default_switch_interval_ms() -> u64 {
     5
 }
@@ -263,9 +273,37 @@ impl RunConfig {
         if let Some(w) = self.workers.iter().find(|w| **w == 0) {
             return bad(format!("invalid worker count {w}: must be at least 1"));
         }
+        let all_workers = self
+            .workers
+            .iter()
+            .chain(self.per_workload.iter().flat_map(|o| o.workers.iter().flatten()));
+        if let Some(w) = all_workers.clone().find(|w| **w > MAX_WORKERS) {
+            return bad(format!(
+                "invalid worker count {w}: at most {MAX_WORKERS}"
+            ));
+        }
+        if self.samples > MAX_ROUNDS {
+            return bad(format!("--samples {} is more than {MAX_ROUNDS}", self.samples));
+        }
+        if self.warmup > MAX_ROUNDS {
+            return bad(format!("--warmup {} is more than {MAX_ROUNDS}", self.warmup));
+        }
+        if self.settle_ms > 600_000 {
+            return bad(format!(
+                "--settle-ms {} is more than 10 minutes between batches",
+                self.settle_ms
+            ));
+        }
         for w in &self.workloads {
             if w.tasks == 0 {
                 return bad(format!("{}: --tasks must be at least 1", w.spec.kind()));
+            }
+            if w.tasks > MAX_TASKS {
+                return bad(format!(
+                    "{}: --tasks {} is more than {MAX_TASKS}",
+                    w.spec.kind(),
+                    w.tasks
+                ));
             }
             w.spec.workload().check().or_else(bad)?;
             let (models, _) = self.models_and_workers(w.spec.kind());

@@ -221,6 +221,10 @@ impl Workload for Event {
         false
     }
 
+    fn check(&self) -> Result<(), String> {
+        super::at_most_a_day("--signal-after-ms", self.signal_after_ms)
+    }
+
     fn set(&mut self, params: &Params) {
         if let Some(ms) = params.signal_after_ms {
             self.signal_after_ms = ms;

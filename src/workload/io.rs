@@ -78,6 +78,10 @@ impl Workload for SleepIo {
         self.sizes.is_plain().then_some(("io", self.sleep_ms))
     }
 
+    fn check(&self) -> Result<(), String> {
+        super::at_most_a_day("--sleep-ms", self.sleep_ms)
+    }
+
     fn set(&mut self, p: &Params) {
         self.sleep_ms = p.sleep_ms.unwrap_or(self.sleep_ms);
         self.sizes = p.sizes(self.sizes);

@@ -96,7 +96,8 @@ impl Workload for Mixed {
         if self.cpu_ms == 0 {
             return Err("--cpu-ms must be at least 1".into());
         }
-        Ok(())
+        super::at_most_a_day("--cpu-ms", self.cpu_ms)?;
+        super::at_most_a_day("--io-ms", self.io_ms)
     }
 
     /// A new `--cpu-ms` is calibrated again.

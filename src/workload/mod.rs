@@ -361,6 +361,15 @@ impl WaitLimit {
     }
 }
 
+/// `Err` naming `flag` when `ms` is more than a day: no task is meant to last that long, and
+/// durations derived from it must not overflow.
+pub(crate) fn at_most_a_day(flag: &str, ms: u64) -> Result<(), String> {
+    if ms > 86_400_000 {
+        return Err(format!("{flag} {ms} is more than a day"));
+    }
+    Ok(())
+}
+
 /// Hooks that do nothing.
 pub struct NoHooks;
 impl TaskHooks for NoHooks {}

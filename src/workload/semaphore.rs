@@ -165,7 +165,7 @@ impl Workload for Semaphore {
         if self.permits == 0 {
             return Err("--permits must be at least 1".into());
         }
-        Ok(())
+        super::at_most_a_day("--sleep-ms", self.sleep_ms)
     }
 
     fn set(&mut self, params: &Params) {
