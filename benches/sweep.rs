@@ -87,7 +87,7 @@ fn sweep() -> anyhow::Result<()> {
     }
     .measure()?;
     let took = t0.elapsed();
-    measured.print_results();
+    let _ = measured.print_results();
     let report = measured.report_and_verdicts(Format::Png)?;
     print_criterion_comparison(&measured.results);
     println!(

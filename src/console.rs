@@ -11,8 +11,23 @@ use crate::result::RunResults;
 use crate::store::ResultSink;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::Instant;
+
+/// Writes `text` to standard output, flushed. A reader that closed the pipe (`| head -1`) gives
+/// [`crate::Error::OutputClosed`], which the binary ends on quietly; any other failure (a full
+/// device) is an error naming standard output.
+pub fn out(text: &str) -> crate::Result<()> {
+    let mut o = std::io::stdout().lock();
+    match o.write_all(text.as_bytes()).and_then(|()| o.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(crate::Error::OutputClosed),
+        Err(io) => Err(crate::Error::Write {
+            path: "standard output".into(),
+            io,
+        }),
+    }
+}
 
 /// Shows progress on stderr and saves checkpoints.
 pub struct Progress {

@@ -124,6 +124,10 @@ pub enum Error {
         /// The OS error (in the message; not a `source`, or error chains would print it twice).
         io: std::io::Error,
     },
+    /// Standard output was closed by its reader (`parbench … | head -1`): not a failure, the
+    /// binary stops there quietly, as other Unix tools do.
+    #[error("standard output was closed")]
+    OutputClosed,
     /// Writing a file failed.
     #[error("cannot write {}: {io}", path.display())]
     Write {

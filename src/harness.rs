@@ -253,10 +253,15 @@ impl Harness {
             Err(e) => return fail(&e),
         };
         if list {
-            for c in config.cells() {
-                println!("{}", c.key());
-            }
-            return 0;
+            let keys: String = config
+                .cells()
+                .iter()
+                .map(|c| format!("{}\n", c.key()))
+                .collect();
+            return match crate::console::out(&keys) {
+                Ok(()) | Err(Error::OutputClosed) => 0,
+                Err(e) => fail(&e),
+            };
         }
         // Without --bench (`cargo test --benches`, or the binary run by hand), as criterion does:
         // every cell once, checksums checked, nothing kept.
@@ -310,11 +315,16 @@ impl Harness {
             );
             return 0;
         }
-        measured.print_results();
-        let report = match measured.report_and_verdicts(crate::chart::render::Format::Png) {
+        // A closed stdout does not stop the report: its files are written all the same.
+        let printed = measured.print_results();
+        let report = match measured.report(crate::chart::render::Format::Png) {
             Ok(r) => r,
             Err(e) => return fail(&e),
         };
+        match printed.and_then(|()| crate::session::print_verdicts(&report)) {
+            Ok(()) | Err(Error::OutputClosed) => {}
+            Err(e) => return fail(&e),
+        }
         eprintln!(
             "parbench: report ({} files) in {}; open {}",
             report.files.len(),

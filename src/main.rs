@@ -10,6 +10,7 @@ use cli::{
     FitArgs, FitFormat, LessonCommand, PlanArgs, ReportArgs, RunArgs, SkewArgs,
 };
 use parbench::chart::render::Format;
+use parbench::console::out;
 use parbench::export::table::machine_table;
 use parbench::machine::MachineInfo;
 use parbench::model::ModelContext;
@@ -54,6 +55,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Ctrl-C and SIGTERM are noticed between steps, so a command never stops in the middle of
+    // writing a file (the hidden modes handle their own ends).
+    if !matches!(
+        cli.command,
+        Command::Worker | Command::Serve | Command::EchoServer { .. }
+    ) && let Err(e) = parbench::interrupt::install()
+    {
+        eprintln!("parbench: error: {e}");
+        return ExitCode::from(1);
+    }
     let outcome = match cli.command {
         Command::Worker => return ExitCode::from(parbench::worker::worker_main() as u8),
         Command::Serve => return ExitCode::from(parbench::serve::serve_main(Vec::new()) as u8),
@@ -82,6 +93,13 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
+        // `parbench … | head -1`: the reader has what it wanted.
+        Err(e)
+            if e.downcast_ref::<parbench::Error>()
+                .is_some_and(|e| matches!(e.root(), parbench::Error::OutputClosed)) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("parbench: error: {e:#}");
             // A signal: 128 + it; bad options and input files are the user's to fix: 2.
@@ -106,8 +124,8 @@ fn fit(args: FitArgs) -> anyhow::Result<()> {
     }
     let report = parbench::usl::FitReport::new(&fitted, &args.predict);
     match args.format {
-        FitFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        FitFormat::Text => print!("{report}"),
+        FitFormat::Json => out(&format!("{}\n", serde_json::to_string_pretty(&report)?))?,
+        FitFormat::Text => out(&report.to_string())?,
     }
     Ok(())
 }
@@ -120,16 +138,16 @@ fn lesson_deadlock(timeout_ms: u64) -> anyhow::Result<()> {
         .into());
     }
     let l = parbench::lesson::deadlock(std::time::Duration::from_millis(timeout_ms), 100_000);
-    print!("{l}");
+    out(&l.to_string())?;
     Ok(())
 }
 
 fn info(json: bool) -> anyhow::Result<()> {
     let m = MachineInfo::detect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&m)?);
+        out(&format!("{}\n", serde_json::to_string_pretty(&m)?))?;
     } else {
-        print!("{}", machine_table(&m));
+        out(&machine_table(&m))?;
     }
     Ok(())
 }
@@ -203,11 +221,8 @@ fn advise(args: AdviseArgs) -> anyhow::Result<()> {
     parbench::workload::Mixed::new(args.cpu_ms, args.io_ms)
         .check()
         .map_err(UsageError)?;
-    let estimate = parbench::advise::textbook_estimate(
-        machine.cores_for_cpu_bound(),
-        args.cpu_ms,
-        args.io_ms,
-    );
+    let estimate =
+        parbench::advise::textbook_estimate(machine.cores_for_cpu_bound(), args.cpu_ms, args.io_ms);
     if estimate > parbench::plan::MAX_WORKERS as f64 / 2.0 {
         return Err(UsageError(format!(
             "--cpu-ms {} --io-ms {}: the textbook pool size is {estimate:.0} workers, more than parbench sweeps (at most {} workers)",
@@ -241,7 +256,7 @@ fn advise(args: AdviseArgs) -> anyhow::Result<()> {
     )?;
     let advice = parbench::advise::advise(&results)
         .context("the run measured no mixed cell, so there is nothing to advise")?;
-    print!("{}", parbench::export::table::advice_table(&advice));
+    out(&parbench::export::table::advice_table(&advice))?;
     Ok(())
 }
 
@@ -264,12 +279,15 @@ fn measure(
     }
     .measure()?;
     let (results, sink) = (&measured.results, &measured.sink);
-    measured.print_results();
+    // A closed or full stdout does not stop the report: its files are written, then the
+    // stdout error ends the command.
+    let mut printed = measured.print_results();
     if report {
         let t0 = std::time::Instant::now();
         let rep = measured
-            .report_and_verdicts(format)
+            .report(format)
             .context("the results are saved, but the report failed")?;
+        parbench::interrupt::check()?;
         eprintln!(
             "parbench: report ({} files, {:.2} s) in {}; open {}",
             rep.files.len(),
@@ -277,7 +295,9 @@ fn measure(
             dir.display(),
             dir.join("summary.md").display()
         );
+        printed = printed.and_then(|()| parbench::session::print_verdicts(&rep));
     }
+    printed?;
     if !results.failures.is_empty() {
         anyhow::bail!(
             "{} cell(s) failed and were skipped; the other results are in {}: {}",
@@ -346,11 +366,11 @@ fn skew(args: SkewArgs) -> anyhow::Result<()> {
         parbench::store::write_atomic(&dir.join("skew.md"), md.as_bytes())?;
         eprintln!("parbench: skew.md and skew.png in {}", dir.display());
     }
-    println!();
-    print!("{}", parbench::export::skew::grid(&s).markdown());
+    let mut text = format!("\n{}", parbench::export::skew::grid(&s).markdown());
     if let Some(v) = s.verdict() {
-        println!("\n{}", parbench::export::skew::sentence(&v));
+        text += &format!("\n{}\n", parbench::export::skew::sentence(&v));
     }
+    out(&text)?;
     Ok(())
 }
 
@@ -394,7 +414,7 @@ fn report(args: ReportArgs) -> anyhow::Result<()> {
     }
     let t0 = std::time::Instant::now();
     let rep = write_report(&runs, &args.files, &out, args.format)?;
-    parbench::session::print_verdicts(&rep);
+    parbench::session::print_verdicts(&rep)?;
     eprintln!(
         "parbench: wrote {} files in {:.2} s to {}",
         rep.files.len(),
@@ -402,7 +422,7 @@ fn report(args: ReportArgs) -> anyhow::Result<()> {
         out.display()
     );
     for f in &rep.files {
-        println!("{}", f.display());
+        parbench::console::out(&format!("{}\n", f.display()))?;
     }
     Ok(())
 }
@@ -423,22 +443,23 @@ fn compare(args: CompareArgs) -> anyhow::Result<bool> {
         args.baseline.display(),
         args.current.display()
     );
-    print_comparison(&c, args.format, &title);
+    print_comparison(&c, args.format, &title)?;
     Ok(c.regressed())
 }
 
 /// A comparison's verdicts on stdout, as `--format` says.
-fn print_comparison(c: &parbench::compare::Comparison, format: CompareFormat, title: &str) {
+fn print_comparison(
+    c: &parbench::compare::Comparison,
+    format: CompareFormat,
+    title: &str,
+) -> parbench::Result<()> {
     use parbench::export::compare as render;
-    print!(
-        "{}",
-        match format {
-            CompareFormat::Table => render::table(c),
-            CompareFormat::Markdown => render::markdown(c),
-            CompareFormat::Html => render::html(c, title),
-            CompareFormat::Json => render::json(c),
-        }
-    );
+    out(&match format {
+        CompareFormat::Table => render::table(c),
+        CompareFormat::Markdown => render::markdown(c),
+        CompareFormat::Html => render::html(c, title),
+        CompareFormat::Json => render::json(c),
+    })
 }
 
 /// The overrides `run` and `ab` share.
@@ -495,7 +516,7 @@ fn ab(args: AbArgs) -> anyhow::Result<bool> {
         args.baseline.display(),
         args.current.display()
     );
-    print_comparison(&c, args.format, &title);
+    print_comparison(&c, args.format, &title)?;
     eprintln!(
         "parbench: both sides saved in {}",
         args.out.join("latest-ab.json").display()
@@ -508,7 +529,7 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
     let text = parbench::export::services::export(&r, args.format);
     match args.out {
         Some(path) => parbench::store::write_atomic(&path, text.as_bytes())?,
-        None => print!("{text}"),
+        None => out(&text)?,
     }
     Ok(())
 }

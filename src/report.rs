@@ -41,9 +41,11 @@ pub fn write_report(
         return Err(Error::Config("no result file given".into()));
     }
     let figs = figures(runs);
+    // Ctrl-C stops a report between its files, never inside one.
     let rendered: Vec<(String, Vec<u8>)> = figs
         .par_iter()
         .map(|f| {
+            crate::interrupt::check()?;
             Ok((
                 format!("{}.{}", f.name, format.extension()),
                 render(f, format)?,
@@ -52,10 +54,12 @@ pub fn write_report(
         .collect::<Result<_>>()?;
     let mut files = Vec::new();
     for (name, bytes) in &rendered {
+        crate::interrupt::check()?;
         let path = out.join(name);
         write_atomic(&path, bytes)?;
         files.push(path);
     }
+    crate::interrupt::check()?;
     let analyses: Vec<Analysis> = runs.iter().map(analyse).collect();
     let files_view: Vec<_> = analyses
         .iter()

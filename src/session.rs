@@ -16,13 +16,14 @@ use crate::store::ResultSink;
 use std::path::{Path, PathBuf};
 
 /// Prints every verdict of `report` on stdout, after a blank line.
-pub fn print_verdicts(report: &Report) {
-    println!();
+pub fn print_verdicts(report: &Report) -> Result<()> {
+    let mut text = String::from("\n");
     for a in &report.analyses {
         for (_, v) in crate::export::verdicts::sentences(a) {
-            println!("{v}");
+            text += &format!("{v}\n");
         }
     }
+    crate::console::out(&text)
 }
 
 /// What to measure, where to save it, and how to name it on the console.
@@ -103,19 +104,21 @@ impl Session<'_> {
 impl Measured {
     /// Prints what the console shows of a run: the results table on stdout and where they are
     /// saved on stderr.
-    pub fn print_results(&self) {
-        print!("{}", crate::export::table::results_table(&self.results));
+    pub fn print_results(&self) -> Result<()> {
+        let table = crate::export::table::results_table(&self.results);
+        let written = crate::console::out(&table);
         eprintln!(
             "parbench: results written to {} and {}",
             self.sink.run_file.display(),
             self.sink.latest_file.display()
         );
+        written
     }
 
     /// Writes the report (see [`Measured::report`]) and prints its verdicts on stdout.
     pub fn report_and_verdicts(&self, format: Format) -> Result<Report> {
         let report = self.report(format)?;
-        print_verdicts(&report);
+        print_verdicts(&report)?;
         Ok(report)
     }
 

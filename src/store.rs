@@ -273,7 +273,12 @@ mod tests {
         std::os::unix::fs::symlink(&target, &link).unwrap();
         let e = write_atomic(&link, b"x").unwrap_err().to_string();
         assert!(e.contains("symbolic link"), "{e}");
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(std::fs::read(&target).unwrap(), b"keep");
         let fifo = dir.path().join("fifo");
         let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
@@ -282,9 +287,16 @@ mod tests {
         let e = write_new(&fifo, b"x", true).unwrap_err().to_string();
         assert!(e.contains("not a regular file"), "{e}");
         assert!(!std::fs::symlink_metadata(&fifo).unwrap().is_file());
-        let e = write_atomic(Path::new("/dev/null"), b"x").unwrap_err().to_string();
+        let e = write_atomic(Path::new("/dev/null"), b"x")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not a regular file"), "{e}");
-        assert!(write_atomic(dir.path(), b"x").unwrap_err().to_string().contains("folder"));
+        assert!(
+            write_atomic(dir.path(), b"x")
+                .unwrap_err()
+                .to_string()
+                .contains("folder")
+        );
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 3, "no temp file left");
     }

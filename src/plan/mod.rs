@@ -273,20 +273,25 @@ impl RunConfig {
         if let Some(w) = self.workers.iter().find(|w| **w == 0) {
             return bad(format!("invalid worker count {w}: must be at least 1"));
         }
-        let all_workers = self
-            .workers
-            .iter()
-            .chain(self.per_workload.iter().flat_map(|o| o.workers.iter().flatten()));
+        let all_workers = self.workers.iter().chain(
+            self.per_workload
+                .iter()
+                .flat_map(|o| o.workers.iter().flatten()),
+        );
         if let Some(w) = all_workers.clone().find(|w| **w > MAX_WORKERS) {
-            return bad(format!(
-                "invalid worker count {w}: at most {MAX_WORKERS}"
-            ));
+            return bad(format!("invalid worker count {w}: at most {MAX_WORKERS}"));
         }
         if self.samples > MAX_ROUNDS {
-            return bad(format!("--samples {} is more than {MAX_ROUNDS}", self.samples));
+            return bad(format!(
+                "--samples {} is more than {MAX_ROUNDS}",
+                self.samples
+            ));
         }
         if self.warmup > MAX_ROUNDS {
-            return bad(format!("--warmup {} is more than {MAX_ROUNDS}", self.warmup));
+            return bad(format!(
+                "--warmup {} is more than {MAX_ROUNDS}",
+                self.warmup
+            ));
         }
         if self.settle_ms > 600_000 {
             return bad(format!(

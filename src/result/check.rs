@@ -67,7 +67,9 @@ fn speedup(name: &str, v: f64) -> Result<(), String> {
     if v > 0.0 && v <= MAX_SPEEDUP {
         Ok(())
     } else {
-        Err(format!("{name} is {v}, not a speedup (above 0, at most {MAX_SPEEDUP:e})"))
+        Err(format!(
+            "{name} is {v}, not a speedup (above 0, at most {MAX_SPEEDUP:e})"
+        ))
     }
 }
 

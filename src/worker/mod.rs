@@ -37,7 +37,10 @@ pub const WORKER_ENV: &str = "PARBENCH_WORKER";
 /// Cuts `s` to at most `max` bytes, at a character boundary.
 fn truncate_at_char(s: &mut String, max: usize) {
     if s.len() > max {
-        let cut = (0..=max).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(0);
+        let cut = (0..=max)
+            .rev()
+            .find(|i| s.is_char_boundary(*i))
+            .unwrap_or(0);
         s.truncate(cut);
     }
 }
