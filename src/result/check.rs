@@ -18,7 +18,7 @@ pub fn huge_float(v: &serde_json::Value) -> Option<String> {
     match v {
         serde_json::Value::Number(n) if n.is_f64() => {
             let x = n.as_f64().unwrap_or(f64::INFINITY);
-            (!(x.abs() <= MAX_FLOAT)).then(|| format!(" = {x:e}"))
+            (x.is_nan() || x.abs() > MAX_FLOAT).then(|| format!(" = {x:e}"))
         }
         serde_json::Value::Array(a) => a
             .iter()
