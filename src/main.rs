@@ -115,8 +115,8 @@ fn main() -> ExitCode {
 
 fn fit(args: FitArgs) -> anyhow::Result<()> {
     let file = args.file.display();
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| UsageError(format!("cannot read {file}: {e}")))?;
+    let bytes = parbench::store::read_bounded(&args.file, parbench::store::MAX_RESULT_BYTES)?;
+    let text = String::from_utf8(bytes).map_err(|_| UsageError(format!("{file}: not text")))?;
     let points = parbench::usl::read_csv(&text).map_err(|e| UsageError(format!("{file}: {e}")))?;
     let fitted = parbench::usl::fit(&points).map_err(|e| UsageError(format!("{file}: {e}")))?;
     if let Some(n) = args.predict.iter().find(|n| !(n.is_finite() && **n >= 1.0)) {
@@ -375,7 +375,9 @@ fn skew(args: SkewArgs) -> anyhow::Result<()> {
 }
 
 fn baseline(args: BaselineArgs) -> anyhow::Result<()> {
-    let r = parbench::store::load(&args.result)?;
+    // Read once: the file may be a pipe.
+    let bytes = parbench::store::read_bounded(&args.result, parbench::store::MAX_RESULT_BYTES)?;
+    let r = parbench::store::parse(&args.result, &bytes)?;
     if !r.complete {
         return Err(UsageError(format!(
             "{} is an incomplete run (interrupted or with failed cells): not a baseline",
@@ -383,10 +385,6 @@ fn baseline(args: BaselineArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let bytes = std::fs::read(&args.result).map_err(|source| parbench::Error::Read {
-        path: args.result.clone(),
-        io: source,
-    })?;
     parbench::store::write_new(&args.baseline, &bytes, args.force)?;
     eprintln!(
         "parbench: {} is now the baseline {}",

@@ -154,24 +154,42 @@ impl ResultSink {
     }
 }
 
-/// Reads a result file, checking its size and schema version first.
-pub fn load(path: &Path) -> Result<RunResults> {
+/// Reads at most `max` bytes of `path`, however the bytes arrive (a regular file, a FIFO,
+/// `/dev/stdin`, a device that never ends): more is an error naming the file, and nothing past
+/// the limit is read.
+pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
     let read_err = |source| Error::Read {
         path: path.to_path_buf(),
         io: source,
     };
-    let size = std::fs::metadata(path).map_err(read_err)?.len();
-    if size > MAX_RESULT_BYTES {
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(Error::Config(format!(
+            "{} is a folder, not a file to read",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > max {
         return Err(Error::Parse {
             path: path.to_path_buf(),
             detail: format!(
-                "{} MiB is larger than a result file can be ({} MiB)",
-                size >> 20,
-                MAX_RESULT_BYTES >> 20
+                "more than {} MiB, larger than a result file can be",
+                max >> 20
             ),
         });
     }
-    let text = std::fs::read(path).map_err(read_err)?;
+    Ok(bytes)
+}
+
+/// Reads a result file (at most [`MAX_RESULT_BYTES`]), checking its schema version and then its
+/// values.
+pub fn load(path: &Path) -> Result<RunResults> {
+    let text = read_bounded(path, MAX_RESULT_BYTES)?;
     parse(path, &text)
 }
 
