@@ -407,7 +407,12 @@ impl Plan {
         };
         let mut c = preset.config(machine);
         let mut models = self.models.unwrap_or_else(ModelKind::in_presets);
-        models.dedup();
+        let mut seen = Vec::new();
+        models.retain(|m| {
+            let new = !seen.contains(m);
+            seen.push(*m);
+            new
+        });
         if let Some(m) = models.iter().find(|m| m.tcp_only()) {
             let can: Vec<&str> = ModelKind::ALL
                 .iter()

@@ -158,3 +158,64 @@ fn tcp_echo_refuses_models_that_are_not_servers_and_vice_versa() {
     assert!(err(WorkloadKind::TcpEcho, ModelKind::Threads).contains("does not serve tcp-echo"));
     assert!(err(WorkloadKind::Cpu, ModelKind::Multiplexing).contains("only the tcp-echo"));
 }
+
+/// A client that sends and never reads its replies stalls its own connection: no design
+/// buffers what it cannot send (the socket buffers fill and the server stops reading).
+#[test]
+fn a_client_that_never_reads_cannot_grow_the_server() {
+    use std::io::ErrorKind;
+    let rss_kib = |pid: u32| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    for model in designs().into_iter().map(|d| d.model().name()) {
+        // The hidden server mode itself (a cell's executor keeps its server stopped between
+        // batches).
+        let mut server = std::process::Command::new(crate::parbench_exe())
+            .args(["echo-server", "--model", model])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = server.id();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let port: u16 = line.trim().strip_prefix("PORT ").unwrap().parse().unwrap();
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_nonblocking(true).unwrap();
+        let chunk = vec![b'z'; 1 << 20];
+        let (mut sent, mut stuck_since) = (0usize, None);
+        // Until 100 MiB went out or writing has been blocked for 300 ms.
+        while sent < 100 << 20 {
+            match s.write(&chunk) {
+                Ok(n) => {
+                    sent += n;
+                    stuck_since = None;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    let t = *stuck_since.get_or_insert_with(std::time::Instant::now);
+                    if t.elapsed() > Duration::from_millis(300) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => panic!("{model}: {e}"),
+            }
+        }
+        let rss = rss_kib(pid);
+        assert!(
+            rss < 48 * 1024,
+            "{model}: the server holds {rss} KiB after {} MiB unread",
+            sent >> 20
+        );
+        drop(s);
+        drop(server.stdin.take());
+        let _ = server.kill();
+        server.wait().unwrap();
+    }
+}

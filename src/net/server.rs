@@ -4,7 +4,8 @@
 //! - `nonblocking-poll`: one thread looping over non-blocking sockets, trying each in turn (the
 //!   lesson's busy loop: it never blocks, it spins). Between batches the executor stops every
 //!   server (SIGSTOP), so an idle spinner does not steal a core from the rest of a run;
-//! - `multiplexing`: one thread waiting for readiness with mio (epoll / kqueue);
+//! - `multiplexing`: one thread waiting for readiness with mio (epoll / kqueue); a reply is
+//!   written before more of its connection's input is read (bounded memory);
 //! - `async`: tokio tasks, one per connection, on a multi-thread runtime;
 //! - `signal-driven` (Linux): the kernel signals which socket is ready (`signal_driven.rs`);
 //! - `io-uring` (Linux): the kernel does the reads and writes and reports them done (`uring.rs`).
@@ -174,6 +175,8 @@ fn multiplexing(listener: TcpListener) -> io::Result<()> {
         out: Vec<u8>,
         /// Whether WRITABLE interest is registered (only while output is pending).
         wants_write: bool,
+        /// Whether reading stopped before the socket was drained (a reply was pending).
+        unread: bool,
     }
     listener.set_nonblocking(true)?;
     let mut listener = MioListener::from_std(listener);
@@ -207,6 +210,7 @@ fn multiplexing(listener: TcpListener) -> io::Result<()> {
                                     stream,
                                     out: Vec::new(),
                                     wants_write: false,
+                                    unread: false,
                                 },
                             );
                         }
@@ -221,42 +225,40 @@ fn multiplexing(listener: TcpListener) -> io::Result<()> {
                 continue;
             };
             let mut open = true;
-            // Edge-triggered: drain what is readable, then flush as much as the socket takes.
-            // A read shorter than the buffer took everything there was; data arriving later
-            // raises a new edge, so no read that would only say WouldBlock is needed.
-            if ev.is_readable() {
-                loop {
-                    match c.stream.read(&mut buf) {
-                        Ok(0) => {
-                            open = false;
-                            break;
-                        }
+            // Edge-triggered: answer what is readable, writing each reply before reading
+            // more, so a client that never reads its replies stalls its own connection (the
+            // socket buffers fill) instead of growing the server's memory. A read shorter than
+            // the buffer took everything there was; data arriving later raises a new edge. A
+            // reply left pending waits for WRITABLE, after which the reading resumes.
+            let mut drained = !ev.is_readable() && !c.unread;
+            loop {
+                while open && !c.out.is_empty() {
+                    match c.stream.write(&c.out) {
                         Ok(n) => {
-                            upper(&mut buf[..n]);
-                            c.out.extend_from_slice(&buf[..n]);
-                            if n < buf.len() {
-                                break;
-                            }
+                            c.out.drain(..n);
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(_) => {
-                            open = false;
-                            break;
-                        }
+                        Err(_) => open = false,
                     }
                 }
-            }
-            while open && !c.out.is_empty() {
-                match c.stream.write(&c.out) {
+                if !open || !c.out.is_empty() || drained {
+                    break;
+                }
+                match c.stream.read(&mut buf) {
+                    Ok(0) => open = false,
                     Ok(n) => {
-                        c.out.drain(..n);
+                        upper(&mut buf[..n]);
+                        c.out.extend_from_slice(&buf[..n]);
+                        drained = n < buf.len();
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => drained = true,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(_) => open = false,
                 }
             }
+            // Reading stopped for a pending reply: the socket may hold more, with no new edge.
+            c.unread = !drained;
             if !open {
                 let mut c = conns.remove(&token).expect("present");
                 let _ = poll.registry().deregister(&mut c.stream);

@@ -80,27 +80,28 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
                     .unwrap_or_else(|| WorkloadPlan::sized(*k, max_workers, 800))
             })
             .collect();
-        c.workloads.dedup_by_key(|w| w.spec.kind());
+        dedup_in_order(&mut c.workloads, |w| w.spec.kind());
     }
     if !o.commands.is_empty() {
         c.models = COMMAND_MODELS.to_vec();
     }
     if let Some(m) = &o.models {
         c.models = m.clone();
-        c.models.dedup();
+        dedup_in_order(&mut c.models, |m| *m);
         // Explicit models replace a preset's per-workload choice too.
         for p in &mut c.per_workload {
             p.models = None;
         }
     }
     if let Some(methods) = &o.start_methods {
-        let variants: Vec<ModelKind> = methods
+        let mut variants: Vec<ModelKind> = methods
             .iter()
             .map(|m| match m {
                 StartMethod::Spawn => ModelKind::Processes,
                 StartMethod::Fork => ModelKind::ProcessesFork,
             })
             .collect();
+        dedup_in_order(&mut variants, |m| *m);
         let swap = |models: &mut Vec<ModelKind>| {
             if let Some(i) = models
                 .iter()
@@ -195,4 +196,18 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
     }
     c.validate()?;
     Ok(c)
+}
+
+/// Keeps the first of every item with the same key, in order (`--models threads,sequential,threads`
+/// is threads, sequential).
+fn dedup_in_order<T, K: PartialEq>(items: &mut Vec<T>, key: impl Fn(&T) -> K) {
+    let mut seen: Vec<K> = Vec::new();
+    items.retain(|x| {
+        let k = key(x);
+        let new = !seen.contains(&k);
+        if new {
+            seen.push(k);
+        }
+        new
+    });
 }
