@@ -199,6 +199,12 @@ pub fn prepare(config: &RunConfig) -> Result<Prepared> {
     let mut config = config.clone();
     let calibrated = crate::measure::calibrate::calibrate(&mut config);
     let notes = drop_unavailable(&mut config);
+    if config.cells().is_empty() {
+        return Err(Error::Config(format!(
+            "nothing left to measure on this machine: {}",
+            notes.join("; ")
+        )));
+    }
     Ok(Prepared {
         config,
         notes,
@@ -367,6 +373,40 @@ impl ChildStopper {
 impl Drop for ChildStopper {
     fn drop(&mut self) {
         self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Runs `f` (work that may take long and cannot stop itself: a reference checksum that does
+/// every task's work) on a helper thread, noticing Ctrl-C / SIGTERM within 100 ms: then the
+/// run stops at once and the helper is left to end with the process.
+fn interruptible<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    crate::spawn::helper("parbench-reference", move || {
+        let _ = tx.send(f());
+    })?;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(v) => return v,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => crate::interrupt::check()?,
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                return Err(Error::Config(
+                    "the reference checksum's thread ended without an answer".into(),
+                ));
+            }
+        }
+    }
+}
+
+/// Sleeps `d`, noticing Ctrl-C / SIGTERM within 100 ms.
+fn pause(d: Duration) -> Result<()> {
+    let until = Instant::now() + d;
+    loop {
+        crate::interrupt::check()?;
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(Duration::from_millis(100)));
     }
 }
 
@@ -577,13 +617,11 @@ fn measure_all(
                             Duration::from_secs_f64(s.clamp(0.001, 1e7))
                         }),
                 );
+                let (model, spec, tasks) = (c.model, c.workload.spec, c.workload.tasks);
                 let v = w
                     .setup()
-                    .and_then(|()| w.prepare(c.workload.tasks))
-                    .and_then(|()| {
-                        c.model
-                            .reference_checksum(&c.workload.spec, c.workload.tasks)
-                    })
+                    .and_then(|()| w.prepare(tasks))
+                    .and_then(|()| interruptible(move || model.reference_checksum(&spec, tasks)))
                     .and_then(|v| no_panic().map(|()| v))
                     .map_err(|e| in_cell(c, e))?;
                 let per_task = t0.elapsed().as_secs_f64() / c.workload.tasks.max(1) as f64;
@@ -696,7 +734,7 @@ fn measure_all(
             // per-core load averages decay, so its leftovers do not steer where this cell's
             // new threads are placed.
             if config.settle_ms > 0 {
-                std::thread::sleep(Duration::from_millis(config.settle_ms));
+                pause(Duration::from_millis(config.settle_ms))?;
             }
             let expected_task_s = task_s[&cell.workload.spec.kind()];
             let timeout = task_timeout(config, expected_task_s);

@@ -43,27 +43,68 @@ pub fn python_command() -> OsString {
     std::env::var_os(PYTHON_ENV).unwrap_or_else(|| "python3".into())
 }
 
-/// Whether a usable Python 3 (3.8 or newer) can be started; the reason when not.
+/// How long the interpreter check waits for an answer.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether a usable Python 3 (3.8 or newer) can be started; the reason when not. The program
+/// must answer a version question as CPython does (so `/bin/true` is not taken for one), within
+/// [`CHECK_TIMEOUT`] (one that never answers is killed), and Ctrl-C stops the wait.
 pub fn check_interpreter() -> std::result::Result<(), String> {
     let python = python_command();
     let name = python.to_string_lossy().into_owned();
-    match Command::new(&python)
+    let mut child = match Command::new(&python)
         .args([
             "-c",
-            "import sys; sys.exit(0 if sys.version_info >= (3, 8) else 3)",
+            "import sys; print('parbench-python', sys.version_info[0], sys.version_info[1]); sys.exit(0 if sys.version_info >= (3, 8) else 3)",
         ])
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .status()
+        .spawn()
     {
-        Ok(s) if s.success() => Ok(()),
-        Ok(s) if s.code() == Some(3) => Err(format!("{name} is older than Python 3.8")),
-        Ok(s) => Err(format!("{name} does not run ({s})")),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
-            "no Python interpreter '{name}' found (install python3 or set {PYTHON_ENV})"
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "no Python interpreter '{name}' found (install python3 or set {PYTHON_ENV})"
+            ));
+        }
+        Err(e) => return Err(format!("cannot run {name}: {e}")),
+    };
+    let deadline = Instant::now() + CHECK_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) if Instant::now() < deadline && crate::interrupt::requested().is_none() => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Ok(None) | Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(match crate::interrupt::requested() {
+                    Some(_) => format!("the check of {name} was interrupted"),
+                    None => format!(
+                        "{name} did not answer a version check within {} s",
+                        CHECK_TIMEOUT.as_secs()
+                    ),
+                });
+            }
+        }
+    };
+    let mut said = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        let _ = std::io::Read::read_to_string(&mut std::io::Read::take(&mut out, 256), &mut said);
+    }
+    let python3 = said
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .starts_with(&["parbench-python", "3"]);
+    match status.code() {
+        Some(0) if python3 => Ok(()),
+        Some(3) => Err(format!("{name} is older than Python 3.8")),
+        _ if !python3 => Err(format!(
+            "{name} is not a Python 3 interpreter (it did not answer a version check as CPython does)"
         )),
-        Err(e) => Err(format!("cannot run {name}: {e}")),
+        _ => Err(format!("{name} does not run ({status})")),
     }
 }
 
