@@ -106,8 +106,8 @@ fn the_module_graph_has_no_cycle() {
     if let Some(cycle) = find_cycle(&graph) {
         panic!("import cycle: {}", cycle.join(" -> "));
     }
-    // The leaves stay leaves: they use the error type, the process-group helpers and the batch
-    // clock at most.
+    // The leaves stay leaves: they use the error type, the process-group helpers, the batch
+    // clock and the signal flags (and pause-proof deadlines) at most.
     for leaf in [
         "error",
         "stats",
@@ -115,12 +115,13 @@ fn the_module_graph_has_no_cycle() {
         "machine",
         "procgroup",
         "taskclock",
+        "interrupt",
         "workload",
     ] {
         assert!(
             graph[leaf]
                 .iter()
-                .all(|d| d == "error" || d == "procgroup" || d == "taskclock"),
+                .all(|d| ["error", "procgroup", "taskclock", "interrupt"].contains(&d.as_str())),
             "{leaf} depends on {:?}",
             graph[leaf]
         );

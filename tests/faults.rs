@@ -1090,3 +1090,60 @@ fn a_wait_for_a_permit_or_a_signal_is_bounded_by_the_task_timeout() {
         assert_no_leftovers(&mark);
     }
 }
+
+/// Ctrl-Z longer than the task timeout does not fail a healthy run: the time parbench and its
+/// workers were stopped (the whole process group, as a terminal stops it) is not counted, for
+/// tasks in worker processes and for waits inside in-process batches alike.
+#[test]
+fn a_stop_longer_than_the_task_timeout_does_not_fail_the_run() {
+    use std::os::unix::process::CommandExt;
+    let mark = "stop-cont";
+    for (workload, model, extra) in [
+        ("io", "process-pool", ["--sleep-ms", "150", "--tasks", "8"]),
+        // Permits of 1 for 3 tasks: most of the time a task waits for one.
+        (
+            "semaphore",
+            "thread-pool",
+            ["--sleep-ms", "200", "--tasks", "3"],
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut head = vec![
+            "run",
+            "--workload",
+            workload,
+            "--models",
+            model,
+            "--workers",
+            "3",
+            "--permits",
+            "1",
+            "--task-timeout",
+            "1",
+        ];
+        head.extend(extra);
+        let mut child = std::process::Command::new(crate::parbench_exe())
+            .env(MARK, mark)
+            .args(crate::quiet_run(dir.path(), &head, 6))
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pgid = child.id() as i32;
+        // Stopped twice, 3 s each (three task timeouts), in the middle of the batches.
+        for _ in 0..2 {
+            std::thread::sleep(Duration::from_millis(900));
+            // SAFETY: stopping and continuing the process group this test started.
+            unsafe { libc::kill(-pgid, libc::SIGSTOP) };
+            std::thread::sleep(Duration::from_secs(3));
+            unsafe { libc::kill(-pgid, libc::SIGCONT) };
+        }
+        let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(status.success(), "{workload}/{model}: {err}");
+        assert!(load(&dir.path().join("latest.json")).unwrap().complete);
+    }
+    assert_no_leftovers(mark);
+}

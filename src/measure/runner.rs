@@ -324,18 +324,20 @@ impl Watched {
         self.jobs
             .send((exec, *cell))
             .expect("the batch thread lives while jobs come");
-        let until = Instant::now() + deadline;
+        // Time the process was stopped (Ctrl-Z) does not count.
+        let until = crate::interrupt::Deadline::after(deadline);
+        let mut watch = crate::interrupt::PauseWatch::new(Duration::from_millis(100));
         loop {
             // Wake up now and then for a signal: Ctrl-C must not wait for a hung batch.
-            let wait = until
-                .saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(100));
-            match self.done.recv_timeout(wait) {
+            let wait = until.left().min(Duration::from_millis(100));
+            let got = self.done.recv_timeout(wait);
+            watch.tick();
+            match got {
                 Ok(done) => return Ok(done),
                 Err(_) if crate::interrupt::requested().is_some() => {
                     crate::interrupt::check()?;
                 }
-                Err(_) if Instant::now() >= until => {
+                Err(_) if until.passed() => {
                     return Err(Error::BatchHung {
                         tasks: crate::workload::user::running_tasks(),
                         after_s: deadline.as_secs_f64(),

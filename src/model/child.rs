@@ -139,8 +139,12 @@ pub(crate) fn checksum_of(resp: &Response) -> Result<u64> {
 /// Dropping it kills and reaps whatever is left.
 #[derive(Default)]
 pub(crate) struct Children {
-    alive: HashMap<u32, (Child, Option<(u64, Instant)>)>,
+    /// Each child, and the task it owes with the time it has had for it (pauses of the whole
+    /// process not counted).
+    alive: HashMap<u32, (Child, Option<(u64, crate::interrupt::Deadline)>)>,
     dead_since: HashMap<u32, Instant>,
+    /// The supervising loop's watch for pauses, from the first task owed after an idle spell.
+    watch: Option<crate::interrupt::PauseWatch>,
 }
 
 impl Children {
@@ -156,8 +160,12 @@ impl Children {
 
     /// Records that `pid` owes the answer to `task`, from now.
     pub(crate) fn assign(&mut self, pid: u32, task: u64) {
+        if self.alive.values().all(|(_, owed)| owed.is_none()) {
+            // Idle until now: the supervision's wake-ups start again.
+            self.watch = None;
+        }
         if let Some(entry) = self.alive.get_mut(&pid) {
-            entry.1 = Some((task, Instant::now()));
+            entry.1 = Some((task, crate::interrupt::Deadline::after(Duration::MAX)));
         }
     }
 
@@ -166,6 +174,9 @@ impl Children {
     /// killed).
     pub(crate) fn supervise(&mut self, pool: bool, timeout: Option<Duration>) -> Result<()> {
         crate::interrupt::check()?;
+        self.watch
+            .get_or_insert_with(|| crate::interrupt::PauseWatch::new(POLL))
+            .tick();
         self.check_dead(pool)?;
         if let Some(limit) = timeout {
             let late = self.alive.iter().find_map(|(pid, (_, owed))| {

@@ -139,8 +139,11 @@ impl ProcessesForkModel {
 /// Forked children still alive, with the task each owes; dropping kills and reaps the rest.
 #[derive(Default)]
 struct Forked {
-    /// pid → (task owed, when it was forked, when it was first seen dead).
-    alive: HashMap<u32, (u64, Instant, Option<Instant>)>,
+    /// pid → (task owed, its time since it was forked (pauses of the whole process not
+    /// counted), when it was first seen dead).
+    alive: HashMap<u32, (u64, crate::interrupt::Deadline, Option<Instant>)>,
+    /// The supervising loop's watch for pauses (one batch).
+    watch: Option<crate::interrupt::PauseWatch>,
 }
 
 impl Forked {
@@ -168,6 +171,9 @@ impl Forked {
     /// its answer), or one that is still running after `timeout` (it is killed).
     fn supervise(&mut self, timeout: Option<Duration>) -> Result<()> {
         crate::interrupt::check()?;
+        self.watch
+            .get_or_insert_with(|| crate::interrupt::PauseWatch::new(POLL))
+            .tick();
         if let Some(limit) = timeout {
             let late = self
                 .alive
@@ -294,7 +300,8 @@ impl Executor for ProcessesForkModel {
         while done < tasks {
             while next < tasks && children.alive.len() < self.workers {
                 let pid = self.fork_task(workload, next)?;
-                children.alive.insert(pid, (next, Instant::now(), None));
+                let since = crate::interrupt::Deadline::after(Duration::MAX);
+                children.alive.insert(pid, (next, since, None));
                 next += 1;
             }
             self.read_answers(&mut buf, &mut answers)?;

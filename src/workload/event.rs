@@ -118,7 +118,8 @@ impl Event {
 
     fn run_blocking(&self, task: u64) -> u64 {
         let limit = WAIT.get();
-        let deadline = Instant::now() + limit;
+        // Time the process was stopped (Ctrl-Z) does not count.
+        let deadline = crate::interrupt::Deadline::after(limit);
         let mut l = light();
         match arrive(&mut l) {
             Arrival::Pass => return self.expected_checksum(task),
@@ -136,8 +137,8 @@ impl Event {
                 l.latencies_ns.push(ns);
                 return self.expected_checksum(task);
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            let left = deadline.left();
+            if deadline.expired() {
                 drop(l);
                 super::user::record_failure("event", task, &too_long(limit), false);
                 return super::user::PANICKED;

@@ -32,6 +32,7 @@ use super::{
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
+use crate::interrupt::Deadline;
 use std::time::{Duration, Instant};
 
 /// Salt so a role's checksum is its own.
@@ -180,16 +181,16 @@ fn add(counter: &AtomicU64, d: Duration) {
 }
 
 impl Run {
-    /// The deadline of a wait starting now, or why it must not start.
-    fn check(&self, deadline: Instant, what: &'static str) -> Result<Duration, Stop> {
+    /// The next slice of a wait with `deadline`, or why it must not go on.
+    fn check(&self, deadline: &Deadline, what: &'static str) -> Result<Duration, Stop> {
         if self.failed.load(Ordering::Relaxed) {
             return Err(Stop::Other);
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
+        let left = deadline.left();
+        if left.is_zero() && deadline.expired() {
             return Err(Stop::TooLong(what));
         }
-        Ok(left.min(SLICE))
+        Ok(deadline.left().min(SLICE))
     }
 
     /// The producers' end of the queue, for one producer.
@@ -220,10 +221,10 @@ impl Run {
             },
         };
         let t0 = Instant::now();
-        let deadline = t0 + self.wait;
+        let deadline = Deadline::after(self.wait);
         let mut tries = 0u32;
         let r = loop {
-            let slice = match self.check(deadline, "room in the queue") {
+            let slice = match self.check(&deadline, "room in the queue") {
                 Ok(s) => s,
                 Err(e) => break Err(e),
             };
@@ -274,9 +275,9 @@ impl Run {
             _ => {}
         }
         let t0 = Instant::now();
-        let deadline = t0 + self.wait;
+        let deadline = Deadline::after(self.wait);
         let r = loop {
-            let slice = match self.check(deadline, "an item") {
+            let slice = match self.check(&deadline, "an item") {
                 Ok(s) => s,
                 Err(e) => break Err(e),
             };
@@ -502,9 +503,9 @@ mod futures {
         waited: &mut Duration,
     ) -> Result<T, Stop> {
         let t0 = Instant::now();
-        let deadline = t0 + run.wait;
+        let deadline = Deadline::after(run.wait);
         let r = loop {
-            let slice = match run.check(deadline, what) {
+            let slice = match run.check(&deadline, what) {
                 Ok(s) => s,
                 Err(e) => break Err(e),
             };

@@ -13,7 +13,7 @@ use super::{AsyncTask, Batch, Builtin, Column, Ideal, Offload, Params, Reading, 
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Salt so a semaphore task's checksum is its own.
 const SALT: u64 = 0x5EED_0000_0000_0070;
@@ -76,12 +76,13 @@ impl Semaphore {
     /// Task `task` on this thread: wait for a permit, sleep, give it back.
     fn run_blocking(&self, task: u64) -> u64 {
         let limit = Self::wait_limit();
-        let deadline = Instant::now() + limit;
+        // Time the process was stopped (Ctrl-Z) does not count.
+        let deadline = crate::interrupt::Deadline::after(limit);
         {
             let mut free = STATE.free.lock().unwrap_or_else(|e| e.into_inner());
             while *free == 0 {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
+                let left = deadline.left();
+                if deadline.expired() {
                     drop(free);
                     super::user::record_failure(
                         "semaphore",
@@ -257,7 +258,7 @@ mod tests {
     fn never_more_than_the_permits_sleep_at_once_and_waits_are_bounded() {
         let w = Semaphore::new(3, 5);
         w.prepare(8).unwrap();
-        let t0 = Instant::now();
+        let t0 = std::time::Instant::now();
         std::thread::scope(|s| {
             for t in 0..12 {
                 s.spawn(move || assert_eq!(w.run_task(t), w.expected_checksum(t)));
