@@ -352,7 +352,8 @@ pub struct CompareArgs {
     /// What to compare: time (same machine only), speedup or efficiency.
     #[arg(long, default_value = "speedup")]
     pub metric: Metric,
-    /// Smallest change that counts: "10%", "0.1" or "10".
+    /// Smallest change that counts: "10%", "0.1" or "10" (a bare number of 1 or more is a
+    /// percentage).
     #[arg(long, default_value = "10%", value_parser = parse_fraction)]
     pub threshold: f64,
     /// Significance level of the Mann–Whitney test.
@@ -407,7 +408,8 @@ pub struct AbArgs {
     pub preset: Preset,
     #[command(flatten)]
     pub plan: PlanArgs,
-    /// Smallest change that counts: "5%", "0.05" or "5".
+    /// Smallest change that counts: "5%", "0.05" or "5" (a bare number of 1 or more is a
+    /// percentage).
     #[arg(long, default_value = "5%", value_parser = parse_fraction)]
     pub threshold: f64,
     /// Significance level of the signed-rank test.
@@ -481,7 +483,9 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
         .trim()
         .parse()
         .map_err(|_| format!("'{s}' is not a number or percentage"))?;
-    let v = if percent || v > 1.0 { v / 100.0 } else { v };
+    // "5%" and "5" are percentages; "0.05", a bare number below 1, is a fraction (so "1" is
+    // 1%, as "2" is 2%).
+    let v = if percent || v >= 1.0 { v / 100.0 } else { v };
     if !(0.0..=10.0).contains(&v) {
         return Err(format!("'{s}' is out of range"));
     }

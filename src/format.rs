@@ -37,6 +37,15 @@ pub fn fmt_rate(v: f64) -> String {
     }
 }
 
+/// The level of a median's interval in words: "98.4% CI", or "no interval (1 sample)" where one
+/// sample allows none.
+pub fn ci_level(level: f64, samples: usize) -> String {
+    match samples {
+        0 | 1 => format!("no interval ({samples} sample)"),
+        _ => format!("{:.1}% CI", level * 100.0),
+    }
+}
+
 /// KiB as MiB: "7.6 MiB".
 pub fn fmt_kib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
@@ -123,5 +132,7 @@ mod tests {
         assert_eq!(fmt_rate(41_234.0), "41.2 k");
         assert_eq!(fmt_rate(1_234_567.0), "1.23 M");
         assert_eq!(fmt_rate(f64::INFINITY), "-");
+        assert_eq!(super::ci_level(0.984, 7), "98.4% CI");
+        assert_eq!(super::ci_level(0.0, 1), "no interval (1 sample)");
     }
 }

@@ -47,10 +47,20 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 };
             }
-            // clap's message is several lines; its first line names the bad value.
+            // clap's message is several lines; its first line names the bad value, or ends in
+            // a colon and the names follow, indented ("the following required arguments were
+            // not provided:" / "  <RESULT>").
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let mut lines = text.lines();
+            let first = lines.next().unwrap_or("invalid arguments");
+            let mut first = first.strip_prefix("error: ").unwrap_or(first).to_string();
+            if first.ends_with(':') {
+                let names: Vec<&str> = lines
+                    .take_while(|l| l.starts_with("  "))
+                    .map(str::trim)
+                    .collect();
+                first = format!("{first} {}", names.join(", "));
+            }
             eprintln!("parbench: error: {first} (see --help)");
             return ExitCode::from(2);
         }

@@ -4,7 +4,8 @@
 //!
 //! [`adopt_orphans`] makes this process the reaper of its descendants' orphans (Linux), so the
 //! members of such a group come back to us when their parent dies; [`kill`] signals a group;
-//! [`reap`] collects what is left of one; [`kill_and_reap`] does both for a [`std::process::Child`].
+//! [`reap`] collects what is left of one; [`kill_and_reap`] does both for a [`std::process::Child`];
+//! [`kill_tree`] kills a child and its descendants when they share our group (`/proc`).
 //! A leaf: it starts nothing and decides nothing about when a group must end.
 
 /// Makes this process the reaper of its descendants' orphans (Linux; elsewhere a no-op), so the
@@ -61,6 +62,71 @@ pub fn kill_and_reap(child: &mut std::process::Child) {
     kill(child.id());
     let _ = child.wait();
     reap(child.id());
+}
+
+/// The pids of `pid`'s descendants (Linux: from `/proc`; elsewhere none).
+fn descendants(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    // pid → parent pid, for every process.
+    let parents: Vec<(u32, u32)> = dir
+        .flatten()
+        .filter_map(|e| {
+            let p: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // "pid (comm) state ppid …": the name may hold spaces and parentheses.
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((p, ppid))
+        })
+        .collect();
+    let mut found = vec![pid];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// Kills `child` and every process it started (its children, theirs, …: a worker that is a
+/// script and what it runs), then reaps the child and those of them that come back to us
+/// ([`adopt_orphans`]).
+pub fn kill_tree(child: &mut std::process::Child) {
+    let tree = descendants(child.id());
+    let _ = child.kill();
+    for p in &tree {
+        // SAFETY: signalling a process by pid; no memory is involved.
+        unsafe {
+            libc::kill(*p as i32, libc::SIGKILL);
+        }
+    }
+    let _ = child.wait();
+    for p in tree {
+        // Ours once their parent died (we are their subreaper); not waiting for others'.
+        let mut status = 0;
+        // SAFETY: waiting for a process that may be our child; WNOHANG after a short wait.
+        for _ in 0..50 {
+            let r = unsafe { libc::waitpid(p as i32, &mut status, libc::WNOHANG) };
+            if r != 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1147,3 +1147,51 @@ fn a_stop_longer_than_the_task_timeout_does_not_fail_the_run() {
     }
     assert_no_leftovers(mark);
 }
+
+/// A `PARBENCH_WORKER` script that starts children of its own and whose task runs past the
+/// task timeout: the worker is killed with everything it started, nothing is left.
+#[test]
+fn a_worker_script_killed_at_its_timeout_takes_its_children_with_it() {
+    let mark = "worker-script-children";
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("worker.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nsleep 30 &\nsleep 31 &\nexec '{}' \"$@\"\n",
+            crate::parbench_exe().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = dir.path().join("out");
+    let t0 = Instant::now();
+    parbench(mark)
+        .env("PARBENCH_WORKER", &script)
+        .args(crate::quiet_run(
+            &out,
+            &[
+                "run",
+                "--workload",
+                "io",
+                "--sleep-ms",
+                "4000",
+                "--tasks",
+                "2",
+                "--models",
+                "process-pool",
+                "--workers",
+                "2",
+                "--task-timeout",
+                "1",
+            ],
+            1,
+        ))
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("task timeout").or(predicate::str::contains("within")));
+    // Not held up by the script's sleeps (30 s), which keep the answer pipe open while alive.
+    assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());
+    assert_no_leftovers(mark);
+}

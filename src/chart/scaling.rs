@@ -70,13 +70,13 @@ pub fn tip(c: &CellResult) -> String {
     use crate::format::{fmt_duration, fmt_rss};
     let n = if c.workload.over_network() { "C" } else { "N" };
     let mut s = format!(
-        "{}, {n} = {}: median {} [{} – {}] ({:.1}% CI), {} samples",
+        "{}, {n} = {}: median {} [{} – {}] ({}), {} samples",
         c.model,
         c.workers,
         fmt_duration(c.median_s),
         fmt_duration(c.median_ci_s[0]),
         fmt_duration(c.median_ci_s[1]),
-        c.ci_level * 100.0,
+        crate::format::ci_level(c.ci_level, c.samples_s.len()),
         c.samples_s.len()
     );
     if let Some(net) = &c.net {
@@ -230,9 +230,9 @@ pub fn how_measured(r: &RunResults, workload: WorkloadKind) -> String {
     };
     let what = c.params.describe(c.tasks);
     format!(
-        "{what}; median of {} samples; bars: {:.1}% CI of the median",
+        "{what}; median of {} samples; bars: {} of the median",
         c.samples_s.len(),
-        c.ci_level * 100.0
+        crate::format::ci_level(c.ci_level, c.samples_s.len())
     )
 }
 

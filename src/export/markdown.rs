@@ -109,12 +109,12 @@ pub fn results_table(r: &RunResults, workload: WorkloadKind) -> Grid {
     if workload.over_network() {
         return net_table(r, workload);
     }
-    let level = r
+    let (level, n) = r
         .cells
         .iter()
         .find(|c| c.workload == workload)
-        .map_or(0.95, |c| c.ci_level);
-    let ci_head = format!("{:.1}% CI of median", level * 100.0);
+        .map_or((0.95, 2), |c| (c.ci_level, c.samples_s.len()));
+    let ci_head = format!("{} of median", crate::format::ci_level(level, n));
     let mut g = Grid::new(&[
         ("model", false),
         ("N", true),

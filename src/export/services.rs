@@ -173,10 +173,10 @@ pub fn export(r: &RunResults, format: ServiceFormat) -> String {
                         "value": c.median_s * 1e3,
                         "range": format!("{:.3} – {:.3}", c.median_ci_s[0] * 1e3, c.median_ci_s[1] * 1e3),
                         "extra": format!(
-                            "{} tasks; median of {} samples; {:.1}% CI of the median{}; {}",
+                            "{} tasks; median of {} samples; {} of the median{}; {}",
                             c.tasks,
                             c.samples_s.len(),
-                            c.ci_level * 100.0,
+                            crate::format::ci_level(c.ci_level, c.samples_s.len()),
                             c.speedup.map_or(String::new(), |s| format!("; speedup {s:.2}×")),
                             r.machine.hostname
                         ),

@@ -105,9 +105,9 @@ pub fn results_table(r: &RunResults) -> String {
         let n = first.samples_s.len();
         let _ = writeln!(
             out,
-            "\n{kind} — {}; median of {n} samples, {:.1}% CI of the median (order statistics){}",
+            "\n{kind} — {}; median of {n} samples, {} of the median (order statistics){}",
             first.params.describe(first.tasks),
-            first.ci_level * 100.0,
+            crate::format::ci_level(first.ci_level, n),
             if r.complete { "" } else { "; INCOMPLETE run" }
         );
         let column = first.params.reading().column();
@@ -126,7 +126,7 @@ pub fn results_table(r: &RunResults) -> String {
             "model",
             "N",
             "median",
-            format!("{:.1}% CI", first.ci_level * 100.0),
+            crate::format::ci_level(first.ci_level, n),
             "speedup",
             "eff.",
             "cpu time",

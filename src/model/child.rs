@@ -69,8 +69,12 @@ impl AnswerPipe {
         }
     }
 
-    /// Starts `exe worker` with its stdin piped to us and its stdout on this answer pipe.
+    /// Starts `exe worker` with its stdin piped to us and its stdout on this answer pipe. It
+    /// stays in parbench's process group (a group kill of parbench, as `ab` does to a side,
+    /// ends it too); what it starts itself (a `PARBENCH_WORKER` script's children) is killed
+    /// with it when it is killed ([`crate::procgroup::kill_tree`]).
     pub(crate) fn spawn_worker(&self, exe: &Path) -> Result<(Child, ChildStdin)> {
+        crate::procgroup::adopt_orphans();
         let spawn_err = |source| Error::Spawn {
             what: format!("worker process {}", exe.display()),
             io: source,
@@ -185,8 +189,7 @@ impl Children {
             });
             if let Some((pid, task)) = late {
                 if let Some((mut child, _)) = self.alive.remove(&pid) {
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    crate::procgroup::kill_tree(&mut child);
                 }
                 return Err(Error::TaskTimeout {
                     pid,
@@ -225,10 +228,11 @@ impl Children {
             .remove(&pid)
             .ok_or_else(|| Error::Protocol(format!("no child with pid {pid}")))?;
         self.dead_since.remove(&pid);
-        child.wait().map_err(|source| Error::Spawn {
+        let status = child.wait().map_err(|source| Error::Spawn {
             what: format!("wait for worker {pid}"),
             io: source,
-        })
+        })?;
+        Ok(status)
     }
 
     /// An error for a child that died while it still owed an answer (after a grace period for the
@@ -263,8 +267,7 @@ impl Children {
             std::thread::sleep(Duration::from_millis(2));
         }
         for (_, (mut child, _)) in self.alive.drain() {
-            let _ = child.kill();
-            let _ = child.wait();
+            crate::procgroup::kill_tree(&mut child);
         }
     }
 }

@@ -192,6 +192,11 @@ pub fn build_config(preset: Preset, machine: &MachineInfo, o: &Overrides) -> Res
         if l.trim().is_empty() {
             return Err(Error::Config("--label must not be empty".into()));
         }
+        if l.chars().any(char::is_control) {
+            return Err(Error::Config(format!(
+                "--label {l:?} must be one line of text (it heads summaries and charts)"
+            )));
+        }
         c.label = Some(l.clone());
     }
     c.validate()?;
