@@ -6,6 +6,7 @@ mod cli;
 mod compare;
 mod faults;
 mod fixtures;
+mod hostile;
 mod models;
 mod net;
 mod report;
