@@ -101,6 +101,8 @@ fn main() -> ExitCode {
         Command::Baseline(args) => baseline(args),
         Command::Skew(args) => skew(args),
     };
+    // A Ctrl-C the command did not stop at (it came during its last step) still ends it as one.
+    let outcome = outcome.and_then(|()| Ok(parbench::interrupt::check()?));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         // `parbench … | head -1`: the reader has what it wanted.
