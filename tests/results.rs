@@ -190,7 +190,8 @@ fn a_plan_beyond_a_day_is_refused_before_anything_runs() {
     let o = Overrides {
         workloads: Some(vec![WorkloadKind::Io]),
         params: parbench::workload::Params {
-            sleep_ms: Some(99_999_999_999),
+            // A day per task: several days per batch.
+            sleep_ms: Some(86_400_000),
             ..Default::default()
         },
         ..tiny()
@@ -199,4 +200,18 @@ fn a_plan_beyond_a_day_is_refused_before_anything_runs() {
     let err = run(&config, &machine, &ctx(), &mut Silent).unwrap_err();
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("beyond 24 h"), "{err}");
+    // Longer than a day per task is refused by the plan itself.
+    let o = Overrides {
+        params: parbench::workload::Params {
+            sleep_ms: Some(99_999_999_999),
+            ..Default::default()
+        },
+        ..o
+    };
+    let err = build_config(Preset::Default, &machine, &o).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("--sleep-ms 99999999999 is more than a day"),
+        "{err}"
+    );
 }
