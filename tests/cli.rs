@@ -774,3 +774,56 @@ fn skew_compares_the_models_across_size_distributions() {
         .assert()
         .code(2);
 }
+
+/// Duplicates anywhere in a list are dropped (not only next to each other), and a bare
+/// threshold of 1 is 1%, as 2 is 2%.
+#[test]
+fn duplicates_anywhere_are_dropped_and_a_bare_threshold_is_a_percentage() {
+    let dir = tempfile::tempdir().unwrap();
+    parbench()
+        .args(crate::quiet_run(
+            dir.path(),
+            &[
+                "run",
+                "--models",
+                "threads,sequential,threads",
+                "--workload",
+                "noop,cpu,noop",
+                "--iterations",
+                "1000",
+                "--start-method",
+                "spawn,spawn",
+                "--workers",
+                "2",
+            ],
+            1,
+        ))
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success();
+    let saved = load(&dir.path().join("latest.json"));
+    assert_eq!(
+        saved["cells"].as_array().unwrap().len(),
+        4,
+        "2 workloads × 2 models"
+    );
+    let file = dir.path().join("latest.json");
+    for (t, says) in [
+        ("1", "1.0%"),
+        ("2", "2.0%"),
+        ("0.05", "5.0%"),
+        ("5%", "5.0%"),
+    ] {
+        parbench()
+            .args(["compare"])
+            .arg(&file)
+            .arg(&file)
+            .args(["--threshold", t, "--metric", "time"])
+            .timeout(Duration::from_secs(20))
+            .assert()
+            .stdout(
+                predicate::str::contains(format!("moved by {says}"))
+                    .or(predicate::str::contains(format!("by more than {says}"))),
+            );
+    }
+}

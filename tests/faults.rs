@@ -1195,3 +1195,66 @@ fn a_worker_script_killed_at_its_timeout_takes_its_children_with_it() {
     assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());
     assert_no_leftovers(mark);
 }
+
+/// Ctrl-C outside the timed batches: while the reference checksums do every task's work, in the
+/// settle pause before a batch, while a `PARBENCH_PYTHON` that never answers is checked: each
+/// ends the run within a second, exit 130.
+#[test]
+fn ctrl_c_outside_the_batches_ends_the_run_at_once() {
+    let mark = "interrupt-outside";
+    let dir = tempfile::tempdir().unwrap();
+    let hang = dir.path().join("python-that-hangs");
+    std::fs::write(&hang, "#!/bin/sh\nsleep 60\n").unwrap();
+    std::fs::set_permissions(&hang, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let hang = hang.display().to_string();
+    for (what, args, env) in [
+        (
+            "the reference checksums",
+            vec!["--workload", "cpu", "--iterations", "1000000000", "--force"],
+            None,
+        ),
+        (
+            "the settle pause",
+            vec!["--workload", "noop", "--settle-ms", "60000"],
+            None,
+        ),
+        (
+            "the interpreter check",
+            vec!["--workload", "cpu", "--models", "py-sequential,sequential"],
+            Some(hang.as_str()),
+        ),
+    ] {
+        let out = dir.path().join(what.replace(' ', "-"));
+        let mut head = vec![
+            "run",
+            "--models",
+            "sequential,thread-pool",
+            "--workers",
+            "2",
+        ];
+        head.extend(args);
+        let mut cmd = std::process::Command::new(crate::parbench_exe());
+        cmd.env(MARK, mark)
+            .args(head)
+            .args(["--samples", "1", "--warmup", "0", "--no-report", "--out"])
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(python) = env {
+            cmd.env("PARBENCH_PYTHON", python);
+        }
+        let mut child = cmd.spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        let t0 = Instant::now();
+        // SAFETY: interrupting the child this test started.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let status = wait_with_timeout(&mut child, Duration::from_secs(30));
+        assert!(
+            t0.elapsed() < Duration::from_secs(1),
+            "{what}: {:?}",
+            t0.elapsed()
+        );
+        assert_eq!(status.code(), Some(130), "{what}");
+    }
+    assert_no_leftovers(mark);
+}

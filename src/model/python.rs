@@ -52,11 +52,14 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn check_interpreter() -> std::result::Result<(), String> {
     let python = python_command();
     let name = python.to_string_lossy().into_owned();
+    // A group of its own: a program that is not Python may leave children, killed with it.
+    crate::procgroup::adopt_orphans();
     let mut child = match Command::new(&python)
         .args([
             "-c",
             "import sys; print('parbench-python', sys.version_info[0], sys.version_info[1]); sys.exit(0 if sys.version_info >= (3, 8) else 3)",
         ])
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -73,13 +76,17 @@ pub fn check_interpreter() -> std::result::Result<(), String> {
     let deadline = Instant::now() + CHECK_TIMEOUT;
     let status = loop {
         match child.try_wait() {
-            Ok(Some(s)) => break s,
+            Ok(Some(s)) => {
+                // What it left running dies with it.
+                crate::procgroup::kill(child.id());
+                crate::procgroup::reap(child.id());
+                break s;
+            }
             Ok(None) if Instant::now() < deadline && crate::interrupt::requested().is_none() => {
                 std::thread::sleep(Duration::from_millis(10));
             }
             Ok(None) | Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
+                crate::procgroup::kill_and_reap(&mut child);
                 return Err(match crate::interrupt::requested() {
                     Some(_) => format!("the check of {name} was interrupted"),
                     None => format!(
