@@ -175,7 +175,8 @@ impl Workload for Event {
         let w = *self;
         Box::pin(async move {
             let limit = WAIT.get();
-            let deadline = tokio::time::Instant::now() + limit;
+            // Time the process was stopped (Ctrl-Z) does not count.
+            let deadline = crate::interrupt::Deadline::after(limit);
             // Registered before arriving, so the signal cannot come in between unseen.
             let notified = notify().notified();
             tokio::pin!(notified);
@@ -191,14 +192,13 @@ impl Workload for Event {
                 Arrival::Wait => {}
             }
             loop {
-                let now = tokio::time::Instant::now();
-                if now >= deadline {
+                if deadline.passed() {
                     return Err(crate::Error::TaskFailed {
                         what: format!("task {task}"),
                         message: too_long(limit),
                     });
                 }
-                let wait = (deadline - now).min(w.quiet());
+                let wait = deadline.left().min(w.quiet());
                 if tokio::time::timeout(wait, notified.as_mut()).await.is_ok() {
                     let mut l = light();
                     if let Some(set) = l.set_at {

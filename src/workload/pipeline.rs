@@ -312,12 +312,6 @@ impl Run {
     }
 }
 
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Run").field("roles", &self.roles).finish()
-    }
-}
-
 fn current() -> Option<Arc<Run>> {
     RUN.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }

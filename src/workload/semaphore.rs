@@ -137,15 +137,27 @@ impl Workload for Semaphore {
                 });
             };
             let limit = Self::wait_limit();
-            let permit = tokio::time::timeout(limit, sem.acquire())
-                .await
-                .map_err(|_| crate::Error::TaskFailed {
-                    what: format!("task {task}"),
-                    message: format!(
-                        "waited {:.1} s for a permit (the task timeout) without getting one",
-                        limit.as_secs_f64()
-                    ),
-                })?;
+            // In slices, one acquire keeping its place in the queue: time the process was
+            // stopped (Ctrl-Z) does not count.
+            let deadline = crate::interrupt::Deadline::after(limit);
+            let acquire = sem.acquire();
+            tokio::pin!(acquire);
+            let permit = loop {
+                let slice = deadline.left().min(Duration::from_millis(100));
+                match tokio::time::timeout(slice, &mut acquire).await {
+                    Ok(p) => break p,
+                    Err(_) if deadline.passed() => {
+                        return Err(crate::Error::TaskFailed {
+                            what: format!("task {task}"),
+                            message: format!(
+                                "waited {:.1} s for a permit (the task timeout) without getting one",
+                                limit.as_secs_f64()
+                            ),
+                        });
+                    }
+                    Err(_) => {}
+                }
+            };
             hold();
             tokio::time::sleep(w.sleep()).await;
             release_count();
