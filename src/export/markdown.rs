@@ -127,41 +127,46 @@ pub fn results_table(r: &RunResults, workload: WorkloadKind) -> Grid {
         ("peak RSS", true),
         ("start-up", true),
     ]);
-    let lost = r
-        .cells
-        .iter()
-        .any(|c| c.workload == workload && c.lost_updates.is_some());
-    if lost {
-        g.head.push("lost updates (median [min – max] of)".into());
-        g.numeric.push(true);
-    }
-    let wake = r
-        .cells
-        .iter()
-        .any(|c| c.workload == workload && c.wake_latency.is_some());
-    if wake {
-        g.head
-            .push("wake after the signal: p50 / p99 / max (waiters)".into());
-        g.numeric.push(true);
-    }
-    let done = r
-        .cells
-        .iter()
-        .any(|c| c.workload == workload && c.completion.is_some());
-    if done {
-        g.head
-            .push("tasks done after: mean, p99 (workers idle)".into());
-        g.numeric.push(true);
-    }
-    let queue = r
-        .cells
-        .iter()
-        .any(|c| c.workload == workload && c.queue.is_some());
-    if queue {
-        g.head
-            .push("items/s, waits on a full / an empty queue (share of time)".into());
-        g.numeric.push(true);
-    }
+    // The columns only some workloads fill: each shown when a cell of this workload has it,
+    // header and rows from the same entry (so they cannot drift apart).
+    type Extra = fn(&crate::result::CellResult) -> Option<String>;
+    let extras: [(&str, Extra); 4] = [
+        ("lost updates (median [min – max] of)", |c| {
+            c.lost_updates
+                .map(|l| format!("{} [{} – {}] of {}", l.median, l.min, l.max, l.of))
+        }),
+        ("tasks done after: mean, p99 (workers idle)", |c| {
+            c.completion.map(|t| super::table::completion_cell(&t))
+        }),
+        (
+            "items/s, waits on a full / an empty queue (share of time)",
+            |c| c.queue.map(|q| super::table::queue_cell(&q)),
+        ),
+        ("wake after the signal: p50 / p99 / max (waiters)", |c| {
+            c.wake_latency.map(|w| {
+                format!(
+                    "{} / {} / {} ({})",
+                    fmt_duration(w.p50_s),
+                    fmt_duration(w.p99_s),
+                    fmt_duration(w.max_s),
+                    w.count
+                )
+            })
+        }),
+    ];
+    let extras: Vec<Extra> = extras
+        .into_iter()
+        .filter(|(_, cell)| {
+            r.cells
+                .iter()
+                .any(|c| c.workload == workload && cell(c).is_some())
+        })
+        .map(|(head, cell)| {
+            g.head.push(head.into());
+            g.numeric.push(true);
+            cell
+        })
+        .collect();
     for c in r.cells.iter().filter(|c| c.workload == workload) {
         let ideal = match c.params.reading().column() {
             Column::IdealTime => c.ideal_s.map(fmt_duration),
@@ -192,31 +197,11 @@ pub fn results_table(r: &RunResults, workload: WorkloadKind) -> Grid {
             crate::format::fmt_rss(c),
             c.startup_s.map_or("-".into(), fmt_duration),
         ];
-        if lost {
-            row.push(c.lost_updates.map_or("-".into(), |l| {
-                format!("{} [{} – {}] of {}", l.median, l.min, l.max, l.of)
-            }));
-        }
-        if done {
-            row.push(
-                c.completion
-                    .map_or("-".into(), |t| super::table::completion_cell(&t)),
-            );
-        }
-        if queue {
-            row.push(c.queue.map_or("-".into(), |q| super::table::queue_cell(&q)));
-        }
-        if wake {
-            row.push(c.wake_latency.map_or("-".into(), |w| {
-                format!(
-                    "{} / {} / {} ({})",
-                    fmt_duration(w.p50_s),
-                    fmt_duration(w.p99_s),
-                    fmt_duration(w.max_s),
-                    w.count
-                )
-            }));
-        }
+        row.extend(
+            extras
+                .iter()
+                .map(|cell| cell(c).unwrap_or_else(|| "-".into())),
+        );
         g.push(row);
     }
     g
